@@ -1,0 +1,46 @@
+// Lint rules that guard the architecture (see docs/architecture.md):
+// domains never import adapters; cluster drivers only under adapters/;
+// no import cycles; promises are never left floating.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+import globals from 'globals';
+
+const DRIVERS = ['pg', 'amqplib', '@aws-sdk/*', 'better-sqlite3'];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', 'bench/results/**', '.millrace/**'] },
+  js.configs.recommended,
+  { languageOptions: { globals: { ...globals.node } } },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: { allowDefaultProject: ['*.js', 'scripts/*.mjs'] }, tsconfigRootDir: import.meta.dirname } },
+    plugins: { 'import-x': importX },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      'import-x/no-cycle': 'error',
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/adapters/**', 'src/runtime/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/adapters/**'], message: 'Domains depend on ports; only src/runtime wires adapters.' },
+          { group: DRIVERS, message: 'Storage and messaging drivers are imported only under src/adapters/.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../*', '!../core/*'], message: 'core/ imports nothing else of ours.' }] }],
+    },
+  },
+);

@@ -1,0 +1,97 @@
+/**
+ * @module core/json-codec
+ * JSON at trust boundaries: messages from a queue, HTTP bodies, files, events.
+ * `JSON.parse` alone accepts `{"__proto__": ...}` (a prototype-pollution
+ * vector once merged into another object) and unbounded sizes and nesting
+ * (a memory and stack hazard). This codec refuses all three with a clear error.
+ */
+import { MillraceError } from './errors.js';
+
+/** Limits applied when encoding or decoding. */
+export interface JsonLimits {
+  /** Largest accepted document in bytes (UTF-8). @defaultValue 16 MiB */
+  maxBytes: number;
+  /** Deepest accepted nesting of arrays and objects. @defaultValue 64 */
+  maxDepth: number;
+}
+
+export const DEFAULT_JSON_LIMITS: JsonLimits = { maxBytes: 16 * 1024 * 1024, maxDepth: 64 };
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor']);
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+const utf8Encoder = new TextEncoder();
+
+/**
+ * Parses untrusted JSON text or bytes.
+ *
+ * @example
+ * ```ts
+ * const body = decodeJson(req.body, { maxBytes: 1_000_000, maxDepth: 32 })
+ * ```
+ * @throws MillraceError `CODEC_TOO_LARGE`, `CODEC_INVALID_JSON`, `CODEC_FORBIDDEN_KEY`, `CODEC_TOO_DEEP`
+ */
+export function decodeJson(input: string | Uint8Array, limits: Partial<JsonLimits> = {}): unknown {
+  const { maxBytes, maxDepth } = { ...DEFAULT_JSON_LIMITS, ...limits };
+  const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.byteLength;
+  if (size > maxBytes) {
+    throw new MillraceError('CODEC_TOO_LARGE', `JSON document of ${size} bytes exceeds the limit of ${maxBytes} bytes`, { size, maxBytes });
+  }
+  let text: string;
+  try {
+    text = typeof input === 'string' ? input : utf8Decoder.decode(input);
+  } catch (cause) {
+    throw new MillraceError('CODEC_INVALID_JSON', 'JSON document is not valid UTF-8', {}, { cause });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new MillraceError('CODEC_INVALID_JSON', `invalid JSON: ${(cause as Error).message}`, {}, { cause });
+  }
+  checkShape(value, maxDepth);
+  return value;
+}
+
+/**
+ * Serialises a value, refusing what `decodeJson` would refuse, so that a
+ * sender learns of a bad message before it is published rather than a
+ * receiver dead-lettering it later.
+ */
+export function encodeJson(value: unknown, limits: Partial<JsonLimits> = {}): string {
+  const { maxBytes, maxDepth } = { ...DEFAULT_JSON_LIMITS, ...limits };
+  checkShape(value, maxDepth);
+  const text = JSON.stringify(value);
+  if (text === undefined) throw new MillraceError('CODEC_INVALID_JSON', 'value has no JSON form (undefined or a function)');
+  const size = Buffer.byteLength(text, 'utf8');
+  if (size > maxBytes) {
+    throw new MillraceError('CODEC_TOO_LARGE', `JSON document of ${size} bytes exceeds the limit of ${maxBytes} bytes`, { size, maxBytes });
+  }
+  return text;
+}
+
+/** `encodeJson` to UTF-8 bytes. */
+export function encodeJsonBytes(value: unknown, limits: Partial<JsonLimits> = {}): Uint8Array {
+  return utf8Encoder.encode(encodeJson(value, limits));
+}
+
+/** Iterative walk: a recursive one would itself overflow on hostile nesting. */
+function checkShape(root: unknown, maxDepth: number): void {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value: root, depth: 0 }];
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= maxDepth) {
+      throw new MillraceError('CODEC_TOO_DEEP', `JSON nesting exceeds the limit of ${maxDepth} levels`, { maxDepth });
+    }
+    if (Array.isArray(value)) {
+      for (const item of value) stack.push({ value: item, depth: depth + 1 });
+      continue;
+    }
+    for (const key of Object.keys(value)) {
+      if (FORBIDDEN_KEYS.has(key)) {
+        throw new MillraceError('CODEC_FORBIDDEN_KEY', `JSON key "${key}" is not allowed`, { key });
+      }
+      stack.push({ value: (value as Record<string, unknown>)[key], depth: depth + 1 });
+    }
+  }
+}
