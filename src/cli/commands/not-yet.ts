@@ -1,0 +1,28 @@
+/**
+ * Commands whose features have not landed. They are listed so `--help`
+ * shows the whole tool, and they say plainly that they do nothing yet
+ * rather than pretend to work.
+ */
+import type { Command } from 'commander';
+import { MillraceError } from '../../core/errors.js';
+
+const PLANNED: Array<[name: string, description: string, arrivesWith: string]> = [
+  ['server', 'HTTP API, dashboard and orchestrator', 'the Server and dashboard issue'],
+  ['replay', 'run a stream pipeline over the history of its log', 'the Streams issue'],
+  ['dataset', 'import, generate, list and remove tiled datasets', 'the Queries issue'],
+  ['dial', 'change a live setting of a running system', 'the Streams and Elastic operations issues'],
+  ['token', 'create, list and revoke API tokens', 'the Server and dashboard issue'],
+];
+
+export function registerPlanned(program: Command): void {
+  for (const [name, description, arrivesWith] of PLANNED) {
+    program
+      .command(name)
+      .description(`${description} (not available yet)`)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .action(() => {
+        throw new MillraceError('NOT_AVAILABLE', `\`millrace ${name}\` is not available yet; it arrives with ${arrivesWith}`);
+      });
+  }
+}

@@ -1,0 +1,47 @@
+/** `millrace queue`: inspect queues and their dead letters. */
+import type { Command } from 'commander';
+import { createMillrace } from '../../runtime/millrace.js';
+import { intOption } from '../parse.js';
+
+export function registerQueue(program: Command): void {
+  const queue = program.command('queue').description('inspect task queues and dead letters');
+  const withEngine = async (dataDir: string | undefined, work: (m: ReturnType<typeof createMillrace>) => Promise<void>): Promise<void> => {
+    const millrace = createMillrace({ dataDir, logLevel: 'warn' });
+    try {
+      await work(millrace);
+    } finally {
+      await millrace.close();
+    }
+  };
+
+  queue
+    .command('stats')
+    .description('counts of ready, delayed, in-flight and dead-lettered messages')
+    .argument('[queue]', 'queue name', 'tasks')
+    .option('--data-dir <dir>', 'embedded state directory')
+    .action(async (name: string, flags: { dataDir?: string }) =>
+      withEngine(flags.dataDir, async (m) => void process.stdout.write(`${JSON.stringify({ queue: name, ...(await m.queue.stats(name)) })}\n`)));
+
+  queue
+    .command('dead-letters')
+    .description('list dead letters with their reasons, as JSON lines')
+    .argument('[queue]', 'queue name', 'tasks')
+    .option('--limit <n>', 'most to list', intOption(1, 100_000), 100)
+    .option('--data-dir <dir>', 'embedded state directory')
+    .action(async (name: string, flags: { limit: number; dataDir?: string }) =>
+      withEngine(flags.dataDir, async (m) => {
+        for (const letter of await m.queue.deadLetters(name, { limit: flags.limit })) process.stdout.write(`${JSON.stringify(letter)}\n`);
+      }));
+
+  queue
+    .command('requeue')
+    .description('move a dead letter back to its queue with a fresh attempt count')
+    .argument('<queue>', 'queue name')
+    .argument('<id>', 'message id')
+    .option('--data-dir <dir>', 'embedded state directory')
+    .action(async (name: string, id: string, flags: { dataDir?: string }) =>
+      withEngine(flags.dataDir, async (m) => {
+        await m.queue.requeueDeadLetter(name, id);
+        process.stdout.write(`requeued ${id} on ${name}\n`);
+      }));
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+/**
+ * @module cli/main
+ * The `millrace` command. Usage errors (an unknown flag, a bad value) print
+ * one line and exit with 2; an engine error prints its code and message
+ * and exits with 1; no stack traces unless MILLRACE_DEBUG=1.
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { createRequire } from 'node:module';
+import { registerBench } from './commands/bench.js';
+import { registerDemo } from './commands/demo.js';
+import { registerPlanned } from './commands/not-yet.js';
+import { registerQueue } from './commands/queue.js';
+import { registerRun } from './commands/run.js';
+import { registerWorker } from './commands/worker.js';
+
+const EXIT_USAGE = 2;
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('millrace')
+    .description('Millrace: jobs, streams and queries on one engine — embedded, or clustered by configuration')
+    .version(version)
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`millrace: ${text.replace(/^error: /, '').trim()}\n`) });
+  registerDemo(program);
+  registerWorker(program);
+  registerRun(program);
+  registerQueue(program);
+  registerBench(program);
+  registerPlanned(program);
+  for (const command of program.commands) inheritErrorHandling(command);
+  return program;
+}
+
+function inheritErrorHandling(command: Command): void {
+  command.exitOverride().showSuggestionAfterError().configureOutput({ outputError: (text, write) => write(`millrace: ${text.replace(/^error: /, '').trim()}\n`) });
+  for (const sub of command.commands) inheritErrorHandling(sub);
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (error instanceof InvalidArgumentError) {
+      process.stderr.write(`millrace: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    const code = (error as { code?: unknown }).code;
+    process.stderr.write(`millrace: ${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}\n`);
+    if (process.env.MILLRACE_DEBUG === '1') process.stderr.write(`${(error as Error).stack}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,50 @@
+/**
+ * @module runtime/config
+ * Settings of an embedded engine, from code or environment variables, with
+ * defaults and one clear error per bad value. (Cluster URLs join here with
+ * the cluster adapters.)
+ */
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { MillraceError } from '../core/errors.js';
+import { DEFAULT_CLAIM_CHECK_BYTES } from '../workers/claim-check.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+/** Options of {@link createMillrace}. Every field may be omitted. */
+export interface MillraceConfig {
+  /** Where embedded state lives (SQLite files and blobs). @defaultValue `MILLRACE_DATA_DIR` or `./.millrace` */
+  dataDir: string;
+  /** Worker threads. @defaultValue `MILLRACE_THREADS` or the number of cores */
+  threads: number;
+  /** Task inputs and results above this many bytes travel as blob references. @defaultValue 65 536 */
+  claimCheckBytes: number;
+  /** @defaultValue `MILLRACE_LOG_LEVEL` or `'info'` */
+  logLevel: LogLevel;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+/** Merges options over environment over defaults, validating each field. */
+export function resolveConfig(options: Partial<MillraceConfig> = {}, env: NodeJS.ProcessEnv = process.env): MillraceConfig {
+  const dataDir = resolve(options.dataDir ?? env.MILLRACE_DATA_DIR ?? '.millrace');
+  const threads = options.threads ?? intFromEnv(env, 'MILLRACE_THREADS') ?? availableParallelism();
+  const claimCheckBytes = options.claimCheckBytes ?? intFromEnv(env, 'MILLRACE_CLAIM_CHECK_BYTES') ?? DEFAULT_CLAIM_CHECK_BYTES;
+  const logLevel = options.logLevel ?? (env.MILLRACE_LOG_LEVEL as LogLevel | undefined) ?? 'info';
+  if (!Number.isInteger(threads) || threads < 1 || threads > 1024) invalid('threads', 'an integer from 1 to 1024', threads);
+  if (!Number.isInteger(claimCheckBytes) || claimCheckBytes < 1024) invalid('claimCheckBytes', 'an integer ≥ 1024', claimCheckBytes);
+  if (!LOG_LEVELS.includes(logLevel)) invalid('logLevel', LOG_LEVELS.join(' | '), logLevel);
+  return { dataDir, threads, claimCheckBytes, logLevel };
+}
+
+function intFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value)) invalid(name, 'an integer', raw);
+  return value;
+}
+
+function invalid(field: string, expected: string, actual: unknown): never {
+  throw new MillraceError('CONFIG_INVALID', `${field} must be ${expected}, got ${JSON.stringify(actual)}`, { field });
+}

@@ -1,0 +1,145 @@
+/**
+ * @module runtime/millrace
+ * The one place that picks adapters. `createMillrace` opens the embedded
+ * engine under a data directory: a durable SQLite task queue, event store,
+ * log and checkpoint store, a file-system blob store, and worker-thread
+ * pools on demand.
+ *
+ * ```
+ * .millrace/
+ *   queue.db     tasks, leases, dead letters
+ *   events.db    process event streams
+ *   streams.db   log topics and checkpoints (one file: committed together)
+ *   blobs/       claim-checked payloads and datasets
+ * ```
+ */
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { SystemClock, type Clock } from '../core/clock.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import type { BlobStore } from '../ports/blob-store.js';
+import type { CheckpointStore } from '../ports/checkpoint-store.js';
+import type { EventStore } from '../ports/event-store.js';
+import type { Log } from '../ports/log.js';
+import type { TaskQueue } from '../ports/task-queue.js';
+import { TaskWorker, type TaskWorkerStats } from '../workers/task-worker.js';
+import { WorkerPool, type WorkerPoolStats } from '../workers/worker-pool.js';
+import { runTaskBatch, type TaskBatchOptions, type TaskBatchReport } from '../workers/task-batch.js';
+import { SqliteTaskQueue } from '../adapters/embedded/sqlite-task-queue.js';
+import { SqliteEventStore } from '../adapters/embedded/sqlite-event-store.js';
+import { SqliteLog } from '../adapters/embedded/sqlite-log.js';
+import { SqliteCheckpointStore } from '../adapters/embedded/sqlite-checkpoint-store.js';
+import { openBlobStore, type BlobStoreConfig } from './blob-store-config.js';
+import { resolveConfig, type MillraceConfig } from './config.js';
+
+export interface CreateMillraceOptions extends Partial<MillraceConfig> {
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export interface StartWorkerOptions {
+  /** Module exporting the task definitions (path or URL; `.ts` needs the `tsx` package). */
+  tasks: string | URL;
+  /** @defaultValue the engine's `threads` */
+  threads?: number;
+  /** Tasks in flight at once. @defaultValue 16 per thread */
+  concurrency?: number;
+  /** @defaultValue `'tasks'` */
+  queueName?: string;
+  /** @defaultValue 30 000 ms */
+  leaseMs?: number;
+}
+
+/** A worker: a thread pool fed by a queue consumer. */
+export interface RunningWorker {
+  readonly pool: WorkerPool;
+  stats(): TaskWorkerStats & { pool: WorkerPoolStats };
+  /** Stops taking tasks; with `drain` (default) finishes those in hand, then ends the threads. */
+  stop(options?: { drain?: boolean }): Promise<void>;
+}
+
+/** The embedded engine. */
+export interface Millrace {
+  readonly config: MillraceConfig;
+  readonly queue: TaskQueue;
+  readonly blobs: BlobStore;
+  readonly events: EventStore;
+  readonly log: Log;
+  readonly checkpoints: CheckpointStore;
+  readonly logger: Logger;
+  startWorker(options: StartWorkerOptions): Promise<RunningWorker>;
+  /** Runs one task per input on the workers and gathers the results. */
+  runTasks<I, O>(name: string, inputs: readonly I[], options?: Omit<TaskBatchOptions, 'queue' | 'blobs'>): Promise<TaskBatchReport<O>>;
+  /** Stops workers (without draining) and closes every store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the embedded engine.
+ *
+ * @example
+ * ```ts
+ * const millrace = createMillrace({ dataDir: './.millrace' })
+ * await millrace.startWorker({ tasks: new URL('./tasks.js', import.meta.url) })
+ * const report = await millrace.runTasks('count-words', chunks)
+ * await millrace.close()
+ * ```
+ */
+export function createMillrace(options: CreateMillraceOptions = {}): Millrace {
+  const config = resolveConfig(options);
+  const clock = options.clock ?? new SystemClock();
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const blobConfig: BlobStoreConfig = { kind: 'fs', root: join(config.dataDir, 'blobs') };
+  const queue = new SqliteTaskQueue({ path: join(config.dataDir, 'queue.db'), clock, logger });
+  const blobs = openBlobStore(blobConfig);
+  const events = new SqliteEventStore({ path: join(config.dataDir, 'events.db'), clock });
+  const log = new SqliteLog({ path: join(config.dataDir, 'streams.db'), clock });
+  const checkpoints = new SqliteCheckpointStore({ path: join(config.dataDir, 'streams.db'), clock });
+  const workers = new Set<RunningWorker>();
+
+  const startWorker = async (workerOptions: StartWorkerOptions): Promise<RunningWorker> => {
+    const pool = new WorkerPool({
+      threadEntry: threadEntryUrl(),
+      threadData: { tasksModule: toModuleUrl(workerOptions.tasks), blobStore: blobConfig, claimCheckBytes: config.claimCheckBytes, logLevel: config.logLevel },
+      size: workerOptions.threads ?? config.threads,
+      logger,
+    });
+    await pool.start();
+    const worker = new TaskWorker({ queue, pool, queueName: workerOptions.queueName, concurrency: workerOptions.concurrency, leaseMs: workerOptions.leaseMs, clock, logger });
+    worker.start();
+    const running: RunningWorker = {
+      pool,
+      stats: () => ({ ...worker.stats, pool: pool.stats }),
+      stop: async (stopOptions = {}) => {
+        workers.delete(running);
+        await worker.stop(stopOptions);
+        await pool.close();
+      },
+    };
+    workers.add(running);
+    return running;
+  };
+
+  return {
+    config, queue, blobs, events, log, checkpoints, logger,
+    startWorker,
+    runTasks: (name, inputs, batchOptions = {}) => runTaskBatch(name, inputs, { ...batchOptions, queue, blobs, claimCheckBytes: config.claimCheckBytes }),
+    close: async () => {
+      await Promise.all([...workers].map((w) => w.stop({ drain: false })));
+      await queue.close();
+      await Promise.all([blobs.close(), events.close(), log.close(), checkpoints.close()]);
+    },
+  };
+}
+
+/** The thread entry next to this file, as `.ts` from source or `.js` when built. */
+function threadEntryUrl(): URL {
+  const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./thread-main${extension}`, import.meta.url);
+}
+
+function toModuleUrl(module: string | URL): string {
+  if (module instanceof URL) return module.href;
+  if (/^[a-z]+:/i.test(module)) return module;
+  return pathToFileURL(resolve(module)).href;
+}

@@ -1,0 +1,51 @@
+/**
+ * @module workers/claim-check
+ * Messages carry metadata; bulk data travels by reference. A task input or
+ * result whose JSON exceeds a threshold is stored as a blob and replaced by
+ * `{ $claim: BlobRef }`; the receiver swaps it back. Keys are the content's
+ * hash, so a retried upload of the same payload is a no-op, never a conflict.
+ */
+import { createHash } from 'node:crypto';
+import { MillraceError } from '../core/errors.js';
+import { decodeJson, encodeJson } from '../core/json-codec.js';
+import type { BlobRef, BlobStore } from '../ports/blob-store.js';
+
+/** What a claimed payload looks like on the wire. */
+export interface ClaimTicket {
+  $claim: BlobRef;
+}
+
+/** Payloads above this many bytes of JSON go to the blob store. @defaultValue 64 KiB */
+export const DEFAULT_CLAIM_CHECK_BYTES = 64 * 1024;
+
+/** Largest payload the claim-check will store (the blob store holds bulk data; this guards memory). */
+const MAX_CLAIMED_BYTES = 512 * 1024 * 1024;
+
+/** Replaces a large value by a ticket; returns small values unchanged. */
+export async function checkIn(value: unknown, blobs: BlobStore, thresholdBytes = DEFAULT_CLAIM_CHECK_BYTES): Promise<unknown> {
+  if (value === undefined) return value;
+  const json = encodeJson(value, { maxBytes: MAX_CLAIMED_BYTES });
+  if (Buffer.byteLength(json) <= thresholdBytes) return value;
+  const bytes = Buffer.from(json);
+  const digest = createHash('sha256').update(bytes).digest('hex');
+  const ref = await blobs.put(`claims/${digest.slice(0, 2)}/${digest}`, bytes);
+  return { $claim: ref } satisfies ClaimTicket;
+}
+
+/** Swaps a ticket back for its value (verified by hash); returns other values unchanged. */
+export async function checkOut(value: unknown, blobs: BlobStore): Promise<unknown> {
+  if (!isClaimTicket(value)) return value;
+  const ref = value.$claim;
+  if (ref.store !== blobs.name) {
+    throw new MillraceError('BLOB_NOT_FOUND', `payload is stored in blob store "${ref.store}" but this worker uses "${blobs.name}"`, { key: ref.key });
+  }
+  return decodeJson(await blobs.get(ref), { maxBytes: MAX_CLAIMED_BYTES });
+}
+
+export function isClaimTicket(value: unknown): value is ClaimTicket {
+  if (typeof value !== 'object' || value === null || Object.keys(value).length !== 1) return false;
+  const ref = (value as { $claim?: unknown }).$claim;
+  return typeof ref === 'object' && ref !== null
+    && typeof (ref as BlobRef).key === 'string' && typeof (ref as BlobRef).sha256 === 'string'
+    && typeof (ref as BlobRef).size === 'number' && typeof (ref as BlobRef).store === 'string';
+}

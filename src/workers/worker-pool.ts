@@ -1,0 +1,264 @@
+/**
+ * @module workers/worker-pool
+ * A pool of `worker_threads` that run task handlers, so CPU-heavy handlers
+ * use every core and a handler that crashes its thread (an uncaught error in
+ * a callback, an out-of-memory) costs only the tasks on that thread: they
+ * fail with the retryable `WORKER_CRASHED` and a new thread takes its place.
+ *
+ * Each thread runs many tasks at once (handlers are usually async); a run
+ * goes to the thread with the fewest in flight. The pool does not queue:
+ * callers (a queue consumer) bound how much they hand it.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { MillraceError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import type { TaskInfo } from './task-definition.js';
+import type { FromThread, RunRequest, TaskOutcome, ThreadData, ToThread } from './thread-protocol.js';
+
+export interface WorkerPoolOptions {
+  /** Module each thread runs; it must call `serveTasks` once its task module is loaded. */
+  threadEntry: URL;
+  threadData: ThreadData;
+  /** Threads. @defaultValue the number of cores */
+  size?: number;
+  logger?: Logger;
+  /** How long a thread may take to load the task module. @defaultValue 30 000 ms */
+  readyTimeoutMs?: number;
+}
+
+export interface RunOptions {
+  /** Aborting it aborts the handler (its signal) and fails the run with `TASK_ABORTED`. */
+  signal?: AbortSignal;
+  onHeartbeat?: (progress?: Record<string, number | string>) => void;
+}
+
+/** Counters since the pool started. */
+export interface WorkerPoolStats {
+  size: number;
+  inFlight: number;
+  completed: number;
+  failed: number;
+  crashes: number;
+}
+
+interface PendingRun {
+  resolve: (outcome: TaskOutcome) => void;
+  onHeartbeat?: ((progress?: Record<string, number | string>) => void) | undefined;
+  cleanup: () => void;
+}
+
+interface Thread {
+  worker: Worker;
+  pending: Map<number, PendingRun>;
+  retiring: boolean;
+}
+
+/**
+ * @example
+ * ```ts
+ * const pool = new WorkerPool({ threadEntry, threadData, size: 4 })
+ * const tasks = await pool.start()
+ * const outcome = await pool.run({ taskId: 'p/s/0', name: 'resize', input, attempt: 1 })
+ * ```
+ */
+export class WorkerPool {
+  private readonly threads = new Set<Thread>();
+  private readonly logger: Logger;
+  private targetSize: number;
+  private nextRunId = 1;
+  private closed = false;
+  private catalog = new Map<string, TaskInfo>();
+  private readonly counters = { completed: 0, failed: 0, crashes: 0 };
+
+  constructor(private readonly options: WorkerPoolOptions) {
+    this.targetSize = validSize(options.size ?? availableParallelism());
+    this.logger = (options.logger ?? silentLogger).child({ component: 'worker-pool' });
+  }
+
+  /** Starts the threads; resolves with the tasks they serve once all are ready. */
+  async start(): Promise<TaskInfo[]> {
+    const started = await Promise.allSettled(Array.from({ length: this.targetSize }, () => this.spawn()));
+    const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure !== undefined) {
+      await this.close();
+      throw failure.reason;
+    }
+    return this.tasks;
+  }
+
+  /** Task settings reported by the threads (name, retry, timeout). */
+  get tasks(): TaskInfo[] {
+    return [...this.catalog.values()];
+  }
+
+  /** Settings of one task, if the threads serve it. */
+  task(name: string): TaskInfo | undefined {
+    return this.catalog.get(name);
+  }
+
+  get stats(): WorkerPoolStats {
+    let inFlight = 0;
+    for (const thread of this.threads) inFlight += thread.pending.size;
+    return { size: this.threads.size, inFlight, ...this.counters };
+  }
+
+  /** Runs one task. Resolves with its outcome; a handler's error is an outcome, not a rejection. */
+  run(request: RunRequest, options: RunOptions = {}): Promise<TaskOutcome> {
+    if (this.closed) return Promise.reject(new MillraceError('WORKER_POOL_CLOSED', 'the worker pool is closed'));
+    const thread = this.leastLoaded();
+    if (thread === undefined) return Promise.reject(new MillraceError('WORKER_POOL_CLOSED', 'the worker pool has no threads'));
+    const id = this.nextRunId++;
+    return new Promise<TaskOutcome>((resolve) => {
+      const onAbort = (): void => this.post(thread, { t: 'abort', id, reason: String((options.signal?.reason as Error)?.message ?? 'aborted') });
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      const cleanup = (): void => options.signal?.removeEventListener('abort', onAbort);
+      thread.pending.set(id, { resolve, onHeartbeat: options.onHeartbeat, cleanup });
+      this.post(thread, { t: 'run', id, request });
+      if (options.signal?.aborted) onAbort();
+    });
+  }
+
+  /** Grows or shrinks the pool; a retired thread finishes what it holds first. */
+  async resize(size: number): Promise<void> {
+    this.targetSize = validSize(size);
+    const live = [...this.threads].filter((t) => !t.retiring);
+    if (live.length < this.targetSize) {
+      await Promise.all(Array.from({ length: this.targetSize - live.length }, () => this.spawn()));
+      return;
+    }
+    const surplus = live.sort((a, b) => a.pending.size - b.pending.size).slice(0, live.length - this.targetSize);
+    for (const thread of surplus) {
+      thread.retiring = true;
+      if (thread.pending.size === 0) void this.retire(thread);
+    }
+  }
+
+  /** Terminates every thread; runs still in flight fail with `WORKER_POOL_CLOSED`. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.threads].map((thread) => this.retire(thread)));
+  }
+
+  private spawn(): Promise<void> {
+    const worker = new Worker(BOOTSTRAP, {
+      eval: true,
+      workerData: { entry: this.options.threadEntry.href, tsxLoader: tsxLoaderFor(this.options), data: this.options.threadData },
+    });
+    const thread: Thread = { worker, pending: new Map(), retiring: false };
+    const timeoutMs = this.options.readyTimeoutMs ?? 30_000;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => fail(new MillraceError('CONFIG_INVALID', `worker thread did not load ${this.options.threadData.tasksModule} within ${timeoutMs} ms`)), timeoutMs);
+      const fail = (error: MillraceError): void => {
+        clearTimeout(timer);
+        void worker.terminate();
+        reject(error);
+      };
+      const onStartError = (error: Error): void => fail(new MillraceError('CONFIG_INVALID', `worker thread failed to start: ${error.message}`));
+      const onStartExit = (code: number): void => fail(new MillraceError('CONFIG_INVALID', `worker thread exited with code ${code} while loading ${this.options.threadData.tasksModule}`));
+      worker.once('error', onStartError);
+      worker.once('exit', onStartExit);
+      worker.on('message', (message: FromThread) => {
+        if (message.t === 'fatal') return fail(new MillraceError('CONFIG_INVALID', message.message));
+        if (message.t !== 'ready') return this.onMessage(thread, message);
+        clearTimeout(timer);
+        this.catalog = new Map(message.tasks.map((t) => [t.name, t]));
+        worker.off('error', onStartError);
+        worker.off('exit', onStartExit);
+        worker.on('error', (error: Error) => this.onCrash(thread, error));
+        worker.on('exit', (code: number) => this.onCrash(thread, new Error(`thread exited with code ${code}`)));
+        this.threads.add(thread);
+        resolve();
+      });
+    });
+  }
+
+  private onMessage(thread: Thread, message: FromThread): void {
+    if (message.t === 'heartbeat') {
+      thread.pending.get(message.id)?.onHeartbeat?.(message.progress);
+      return;
+    }
+    if (message.t !== 'done') return;
+    const run = thread.pending.get(message.id);
+    if (run === undefined) return;
+    thread.pending.delete(message.id);
+    run.cleanup();
+    if (message.outcome.ok) this.counters.completed++;
+    else this.counters.failed++;
+    run.resolve(message.outcome);
+    if (thread.retiring && thread.pending.size === 0) void this.retire(thread);
+  }
+
+  /** A dead thread's runs fail retryably; a replacement is started unless the pool is shrinking or closed. */
+  private onCrash(thread: Thread, error: Error): void {
+    if (!this.threads.delete(thread)) return;
+    if (this.closed || thread.retiring) return this.failAll(thread, 'WORKER_POOL_CLOSED', 'the worker pool closed while the task ran');
+    this.counters.crashes++;
+    this.logger.error({ error: error.message, lostRuns: thread.pending.size }, 'worker thread crashed; starting a replacement');
+    this.failAll(thread, 'WORKER_CRASHED', `the worker thread running this task crashed: ${error.message}`);
+    this.spawn().catch((spawnError: Error) => this.logger.error({ error: spawnError.message }, 'could not replace a crashed worker thread'));
+  }
+
+  private failAll(thread: Thread, type: 'WORKER_CRASHED' | 'WORKER_POOL_CLOSED', message: string): void {
+    for (const run of thread.pending.values()) {
+      run.cleanup();
+      this.counters.failed++;
+      run.resolve({ ok: false, failure: { type, message, retryable: true } });
+    }
+    thread.pending.clear();
+  }
+
+  private async retire(thread: Thread): Promise<void> {
+    this.threads.delete(thread);
+    thread.worker.removeAllListeners('exit');
+    thread.worker.removeAllListeners('error');
+    this.failAll(thread, 'WORKER_POOL_CLOSED', 'the worker pool closed while the task ran');
+    await thread.worker.terminate();
+  }
+
+  private leastLoaded(): Thread | undefined {
+    let best: Thread | undefined;
+    for (const thread of this.threads) {
+      if (thread.retiring) continue;
+      if (best === undefined || thread.pending.size < best.pending.size) best = thread;
+    }
+    return best;
+  }
+
+  private post(thread: Thread, message: ToThread): void {
+    thread.worker.postMessage(message);
+  }
+}
+
+/**
+ * Threads start from this script: when the entry or the task module is
+ * TypeScript (running from source, or a user's `tasks.ts`), it registers the
+ * tsx loader first, because a thread does not inherit the parent's loaders.
+ */
+const BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+(async () => {
+  if (workerData.tsxLoader) (await import(workerData.tsxLoader)).register();
+  await import(workerData.entry);
+})().catch((error) => {
+  require('node:worker_threads').parentPort.postMessage({ t: 'fatal', message: String(error && error.message || error) });
+});
+`;
+
+function tsxLoaderFor(options: WorkerPoolOptions): string | undefined {
+  const isTs = (url: string): boolean => /\.[mc]?tsx?$/.test(url);
+  if (!isTs(options.threadEntry.href) && !isTs(options.threadData.tasksModule)) return undefined;
+  try {
+    return import.meta.resolve('tsx/esm/api');
+  } catch {
+    throw new MillraceError('CONFIG_INVALID', `loading TypeScript (${options.threadData.tasksModule}) in worker threads needs the "tsx" package: npm install tsx`);
+  }
+}
+
+function validSize(size: number): number {
+  if (!Number.isInteger(size) || size < 1 || size > 1024) {
+    throw new MillraceError('CONFIG_INVALID', `worker pool size must be an integer from 1 to 1024, got ${size}`, { size });
+  }
+  return size;
+}
