@@ -11,9 +11,9 @@ import { MillraceError } from '../core/errors.js';
 import { toFailure } from '../core/failure.js';
 import type { Logger } from '../core/logger.js';
 import type { BlobStore } from '../ports/blob-store.js';
-import { checkIn, checkOut } from './claim-check.js';
+import { checkInAsJson, checkOut } from './claim-check.js';
 import type { TaskDefinition } from './task-definition.js';
-import type { FromThread, RunRequest, TaskOutcome, ToThread } from './thread-protocol.js';
+import type { FromThread, RunRequest, ToThread, WireOutcome } from './thread-protocol.js';
 
 export interface TaskExecutorDeps {
   blobs: BlobStore;
@@ -46,7 +46,7 @@ export async function executeTask(
   deps: TaskExecutorDeps,
   controller: AbortController,
   onHeartbeat: (progress?: Record<string, number | string>) => void,
-): Promise<TaskOutcome> {
+): Promise<WireOutcome> {
   const definition = tasks.get(request.name);
   if (definition === undefined) {
     const known = [...tasks.keys()].sort().join(', ');
@@ -54,26 +54,26 @@ export async function executeTask(
   }
   const timeoutMs = request.timeoutMs ?? definition.timeoutMs;
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<TaskOutcome>((resolve) => {
+  const timedOut = new Promise<WireOutcome>((resolve) => {
     timer = setTimeout(() => {
       const error = new MillraceError('TASK_TIMEOUT', `task "${request.name}" exceeded its timeout of ${timeoutMs} ms`, { taskId: request.taskId, timeoutMs });
       controller.abort(error);
       resolve(failed(error));
     }, timeoutMs);
   });
-  const aborted = new Promise<TaskOutcome>((resolve) => {
+  const aborted = new Promise<WireOutcome>((resolve) => {
     controller.signal.addEventListener('abort', () => {
       const reason = controller.signal.reason;
       resolve(failed(reason instanceof MillraceError ? reason : new MillraceError('TASK_ABORTED', `task aborted: ${(reason as Error)?.message ?? 'no reason'}`, { taskId: request.taskId })));
     }, { once: true });
   });
   const logger = deps.logger.child({ task: request.name, taskId: request.taskId, attempt: request.attempt });
-  const run = async (): Promise<TaskOutcome> => {
+  const run = async (): Promise<WireOutcome> => {
     try {
       const input = await checkOut(request.input, deps.blobs);
       const context = { taskId: request.taskId, attempt: request.attempt, blobs: deps.blobs, logger, signal: controller.signal, heartbeat: onHeartbeat };
       const output = await definition.handler(input, context);
-      return { ok: true, output: await checkIn(output, deps.blobs, deps.claimCheckBytes) };
+      return { ok: true, outputJson: await checkInAsJson(output, deps.blobs, deps.claimCheckBytes) };
     } catch (error) {
       return failed(error);
     }
@@ -85,6 +85,6 @@ export async function executeTask(
   }
 }
 
-function failed(error: unknown): TaskOutcome {
+function failed(error: unknown): WireOutcome {
   return { ok: false, failure: toFailure(error) };
 }

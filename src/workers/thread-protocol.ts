@@ -37,7 +37,10 @@ export type FromThread =
   | { t: 'ready'; tasks: TaskInfo[] }
   | { t: 'fatal'; message: string }
   | { t: 'heartbeat'; id: number; progress?: Record<string, number | string> }
-  | { t: 'done'; id: number; outcome: TaskOutcome };
+  | { t: 'done'; id: number; outcome: WireOutcome };
+
+/** An outcome as a thread sends it: the output as JSON text (see `checkInAsJson`). */
+export type WireOutcome = { ok: true; outputJson: string } | { ok: false; failure: TaskFailure };
 
 /** What the pool hands every thread at start. */
 export interface ThreadData {

@@ -184,9 +184,11 @@ export class WorkerPool {
     if (run === undefined) return;
     thread.pending.delete(message.id);
     run.cleanup();
-    if (message.outcome.ok) this.counters.completed++;
+    const wire = message.outcome;
+    if (wire.ok) this.counters.completed++;
     else this.counters.failed++;
-    run.resolve(message.outcome);
+    // The text came from our own thread's encodeJson: already checked, so a plain parse.
+    run.resolve(wire.ok ? { ok: true, output: JSON.parse(wire.outputJson) as unknown } : wire);
     if (thread.retiring && thread.pending.size === 0) void this.retire(thread);
   }
 

@@ -11,14 +11,16 @@ export function registerDemo(program: Command): void {
     .description('run a word count over a synthetic corpus on the embedded engine (no services needed)')
     .option('--documents <n>', 'documents in the corpus', intOption(1, 1_000_000), 400)
     .option('--words <n>', 'words per document', intOption(1, 10_000_000), 5000)
+    .option('--split <n>', 'documents per map task', intOption(1, 1_000_000), 10)
     .option('--threads <n>', 'worker threads', intOption(1, 1024), availableParallelism())
     .option('--seed <n>', 'corpus seed (same seed, same corpus)', intOption(0, 2 ** 31), 42)
     .option('--data-dir <dir>', 'where the demo keeps its state (wiped first)', '.millrace/demo')
-    .action(async (options: { documents: number; words: number; threads: number; seed: number; dataDir: string }) => {
+    .action(async (options: { documents: number; words: number; split: number; threads: number; seed: number; dataDir: string }) => {
       await runDemo({
         dataDir: resolve(options.dataDir),
         documents: options.documents,
         wordsPerDocument: options.words,
+        split: options.split,
         threads: options.threads,
         seed: options.seed,
         out: process.stdout,
