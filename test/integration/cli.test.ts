@@ -1,0 +1,76 @@
+/** The CLI contract: help everywhere, usage errors are one line and exit 2, unfinished commands say so. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createTempDir } from '../helpers/temp-dir.js';
+
+const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+
+function millrace(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { encoding: 'utf8', env: { ...process.env, MILLRACE_LOG_LEVEL: 'silent' } });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('millrace CLI', () => {
+  it('prints help listing every command, and help per command', () => {
+    const help = millrace('--help');
+    assert.equal(help.status, 0);
+    for (const command of ['demo', 'worker', 'run', 'queue', 'bench', 'server', 'replay', 'dataset']) assert.match(help.stdout, new RegExp(`\\b${command}\\b`));
+    const workerHelp = millrace('worker', '--help');
+    assert.equal(workerHelp.status, 0);
+    assert.match(workerHelp.stdout, /--concurrency/);
+  });
+
+  it('rejects an unknown flag with one line and exit code 2', () => {
+    const result = millrace('demo', '--documentz', '3');
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /^millrace: unknown option '--documentz'/);
+    assert.equal(result.stderr.trim().split('\n').filter((l) => !l.startsWith('(Did you mean')).length, 1);
+  });
+
+  it('rejects a bad value with one line naming it and exit code 2', () => {
+    const result = millrace('demo', '--threads', 'many');
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /--threads <n>.*expected an integer from 1 to 1024, got "many"/);
+    const badJson = millrace('run', 'echo', '--input', '{"__proto__": 1}');
+    assert.equal(badJson.status, 2);
+    assert.match(badJson.stderr, /JSON key "__proto__" is not allowed/);
+  });
+
+  it('rejects an unknown command with exit code 2', () => {
+    assert.equal(millrace('frobnicate').status, 2);
+  });
+
+  it('says plainly that planned commands are not available yet, exit code 1', () => {
+    const result = millrace('server', '--port', '8080');
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /NOT_AVAILABLE: `millrace server` is not available yet/);
+  });
+
+  it('runs tasks from a module in-process and prints results as JSON lines', () => {
+    const dir = createTempDir();
+    try {
+      const tasks = new URL('../fixtures/tasks.ts', import.meta.url).pathname;
+      const result = millrace('run', 'add', '--input', '{"a": 2, "b": 3}', '--tasks', tasks, '--threads', '1', '--data-dir', dir.path);
+      assert.equal(result.status, 0, result.stderr);
+      assert.deepEqual(JSON.parse(result.stdout.trim()), { index: 0, ok: true, output: { sum: 5 } });
+      const stats = millrace('queue', 'stats', 'tasks', '--data-dir', dir.path);
+      assert.equal(stats.status, 0, stats.stderr);
+      assert.deepEqual(JSON.parse(stats.stdout), { queue: 'tasks', ready: 0, delayed: 0, inFlight: 0, deadLettered: 0, redelivered: 0 });
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('runs the demo end to end and checks its own answer', () => {
+    const dir = createTempDir();
+    try {
+      const result = millrace('demo', '--documents', '12', '--words', '200', '--split', '4', '--threads', '2', '--data-dir', dir.file('demo'));
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stdout, /words counted {6}2400 \(checked against the corpus: exact\)/);
+      assert.match(result.stdout, /12 in 3 map tasks/);
+    } finally {
+      dir.remove();
+    }
+  });
+});
