@@ -4,19 +4,29 @@
  * the handler, settles what the handler left unsettled, and stops cleanly.
  *
  * One lease request is outstanding at a time, and it asks the store for
- * "as many as I have free *when you get to it*" (`capacity()`), so with a
- * group-committing store a whole tick of finished handlers becomes one
- * batch lease in the same transaction as their acks. A slot is freed as soon
- * as the handler returns and its settle is queued, not when the settle
- * commits: the store applies that settle before the next lease, so the rows
- * leased to a consumer never exceed `concurrency` at any commit.
+ * "as many as I can take *when you get to it*" (`capacity()`), so with a
+ * group-committing store a whole tick of finished handlers becomes one batch
+ * lease in the same transaction as their acks.
  *
- * What makes the loop lease again:
- * - a handler finished (a slot freed);
- * - the queue's doorbell rang (a publish, nack or release in this process);
- * - the poll timer (every `pollIntervalMs`): delayed messages falling due,
- *   leases lapsing, writes by other processes. The poll also aborts the
- *   `signal` of deliveries whose lease ran out.
+ * A slot counts as reusable as soon as its delivery's settle (ack, nack,
+ * reply) is submitted, because the store applies that settle before the next
+ * lease of the same batch: the rows leased to this consumer never exceed
+ * `concurrency` at any commit. The handler may still be running, though, so
+ * what such a lease returns waits in `handoff` until a handler returns:
+ * handlers running never exceed `concurrency` either. This is what lets the
+ * common `await delivery.ack()` handler cost one commit per batch instead of
+ * two (acks, then a lease once the handlers have returned).
+ *
+ * ```
+ *   lease ──► handoff ──slot free──► handler ──► settle (+ auto ack / nack)
+ *     ▲                                 │ settle submitted: slot reusable
+ *     └──── capacity = concurrency − running − handoff + settling
+ * ```
+ *
+ * What makes the loop lease again: a settle submitted or a handler returned;
+ * the queue's doorbell (a publish, nack or release in this process); the poll
+ * timer (delayed messages falling due, lapsed leases, other processes'
+ * writes), which also aborts the `signal` of deliveries whose lease ran out.
  */
 import type { Clock, Timer } from '../../core/clock.js';
 import { MillraceError, hasCode, messageOf } from '../../core/errors.js';
@@ -24,7 +34,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Consumer, DeliveryHandler } from '../../ports/task-queue.js';
 import { QueueDelivery } from './queue-delivery.js';
 import type { DeliveryHost } from './queue-delivery.js';
-import type { LeaseTarget, LeasedMessage, QueueStore, WakeHub } from './queue-store.js';
+import type { LeaseTarget, QueueStore, WakeHub } from './queue-store.js';
 
 /** What consumer loops share with their queue. */
 export interface ConsumerContext {
@@ -41,18 +51,23 @@ export interface ConsumerSettings {
   leaseMs: number;
 }
 
-type LoopState = 'running' | 'draining' | 'stopped';
+/** `draining`: finishing what is in hand. `abandoning`: releasing it. */
+type LoopState = 'running' | 'draining' | 'abandoning' | 'stopped';
 
 /** A running consumer of one queue. */
 export class ConsumerLoop implements Consumer, DeliveryHost {
   readonly store: QueueStore;
   readonly leaseMs: number;
   private state: LoopState = 'running';
-  /** Deliveries whose handler is running and whose lease this loop still holds. */
-  private readonly held = new Set<QueueDelivery>();
-  private readonly settles = new Set<Promise<unknown>>();
+  /** Deliveries whose handler is running. */
+  private readonly running = new Set<QueueDelivery>();
+  /** Running deliveries whose settle is submitted: their slot is reusable by the next lease. */
+  private readonly settlingSet = new Set<QueueDelivery>();
+  /** Leased, waiting for a handler slot (see the module comment). */
+  private handoff: QueueDelivery[] = [];
+  private readonly pending = new Set<Promise<unknown>>();
   private leasing: Promise<void> | undefined;
-  /** The doorbell rang while a lease was outstanding: lease again once it returns. */
+  /** Something changed while a lease was outstanding: lease again once it returns. */
   private rung = false;
   private pollTimer: Timer | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -77,7 +92,10 @@ export class ConsumerLoop implements Consumer, DeliveryHost {
   }
 
   stop(options: { drain?: boolean } = {}): Promise<void> {
-    if (options.drain === false) this.releaseHeld();
+    if (options.drain === false && this.state !== 'stopped') {
+      this.state = 'abandoning';
+      this.releaseInHand();
+    }
     this.stopping ??= this.finishStop();
     return this.stopping;
   }
@@ -86,16 +104,25 @@ export class ConsumerLoop implements Consumer, DeliveryHost {
     this.context.hub.ring(queue);
   }
 
-  track(settle: Promise<unknown>): void {
-    this.settles.add(settle);
-    const forget = (): void => {
-      this.settles.delete(settle);
-    };
-    settle.then(forget, forget);
+  settling(delivery: QueueDelivery, settle: Promise<unknown>): void {
+    const running = this.running.has(delivery);
+    if (running) this.settlingSet.add(delivery);
+    this.track(settle.finally(() => this.settlingSet.delete(delivery)));
+    if (running) this.pump();
   }
 
-  private free(): number {
-    return this.state === 'running' ? this.settings.concurrency - this.held.size : 0;
+  private track(work: Promise<unknown>): void {
+    const tracked = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.pending.add(tracked);
+    void tracked.then(() => this.pending.delete(tracked));
+  }
+
+  private capacity(): number {
+    if (this.state !== 'running') return 0;
+    return this.settings.concurrency - this.running.size - this.handoff.length + this.settlingSet.size;
   }
 
   private pump(): void {
@@ -104,14 +131,15 @@ export class ConsumerLoop implements Consumer, DeliveryHost {
       this.rung = true;
       return;
     }
-    if (this.free() <= 0) return;
+    if (this.capacity() <= 0) return;
     this.rung = false;
     this.leasing = this.store
-      .lease({ queue: this.queue, leaseMs: this.leaseMs, capacity: () => this.free() })
+      .lease({ queue: this.queue, leaseMs: this.leaseMs, capacity: () => this.capacity() })
       .then(
         (messages) => {
           this.leasing = undefined;
-          for (const message of messages) this.dispatch(message);
+          for (const message of messages) this.handoff.push(new QueueDelivery(this, message));
+          this.startHandlers();
           if (this.rung) this.pump();
         },
         (error: unknown) => {
@@ -122,22 +150,30 @@ export class ConsumerLoop implements Consumer, DeliveryHost {
       );
   }
 
-  private dispatch(message: LeasedMessage): void {
-    const delivery = new QueueDelivery(this, message);
-    if (this.state !== 'running') {
-      // Leased while we were stopping: hand it straight back.
-      const target = delivery.release(this.stoppedError());
-      if (target !== undefined) this.track(this.store.release([target]));
+  /** Moves deliveries from the hand-off into free handler slots. */
+  private startHandlers(): void {
+    if (this.state === 'abandoning' || this.state === 'stopped') {
+      this.releaseInHand();
       return;
     }
-    this.held.add(delivery);
-    let running: Promise<void>;
-    try {
-      running = this.handler(delivery);
-    } catch (error) {
-      running = Promise.reject(error);
+    const now = this.context.clock.now();
+    while (this.handoff.length > 0 && this.running.size < this.settings.concurrency) {
+      const delivery = this.handoff.shift()!;
+      // Waited so long its lease ran out (a handler kept working after its ack): give it back.
+      if (delivery.leaseUntil <= now) this.release([delivery]);
+      else this.run(delivery);
     }
-    Promise.resolve(running).then(
+  }
+
+  private run(delivery: QueueDelivery): void {
+    this.running.add(delivery);
+    let result: Promise<void>;
+    try {
+      result = this.handler(delivery);
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    Promise.resolve(result).then(
       () => this.finish(delivery, undefined),
       (error: unknown) => this.finish(delivery, { error }),
     );
@@ -145,7 +181,8 @@ export class ConsumerLoop implements Consumer, DeliveryHost {
 
   /** The handler returned: settle what it left, free the slot, go on. */
   private finish(delivery: QueueDelivery, failure: { error: unknown } | undefined): void {
-    this.held.delete(delivery);
+    this.running.delete(delivery);
+    this.settlingSet.delete(delivery);
     if (delivery.unsettled) {
       const settle = failure === undefined
         ? delivery.ack()
@@ -156,34 +193,38 @@ export class ConsumerLoop implements Consumer, DeliveryHost {
     } else if (failure !== undefined) {
       this.context.logger.debug({ queue: this.queue, messageId: delivery.id, err: messageOf(failure.error) }, 'handler threw after settling');
     }
-    if (this.held.size === 0) this.onIdle?.();
+    this.startHandlers();
+    if (this.running.size === 0 && this.handoff.length === 0) this.onIdle?.();
     this.pump();
   }
 
-  private releaseHeld(): void {
-    const targets: LeaseTarget[] = [];
-    for (const delivery of this.held) {
-      const target = delivery.release(this.stoppedError());
-      if (target !== undefined) targets.push(target);
-    }
-    this.held.clear();
-    if (targets.length > 0) {
-      this.track(this.store.release(targets).then(() => this.context.hub.ring(this.queue)));
-    }
+  /** Gives back every delivery not yet settled: running ones (their signal aborts) and waiting ones. */
+  private releaseInHand(): void {
+    const deliveries = [...this.running, ...this.handoff];
+    this.running.clear();
+    this.settlingSet.clear();
+    this.handoff = [];
+    this.release(deliveries);
     this.onIdle?.();
   }
 
+  private release(deliveries: readonly QueueDelivery[]): void {
+    const reason = new MillraceError('QUEUE_LEASE_LOST', `consumer of ${this.queue} released the delivery without settling it`, { queue: this.queue });
+    const targets = deliveries.map((d) => d.release(reason)).filter((t): t is LeaseTarget => t !== undefined);
+    if (targets.length > 0) this.track(this.store.release(targets).then(() => this.context.hub.ring(this.queue)));
+  }
+
   private async finishStop(): Promise<void> {
-    this.state = 'draining';
+    if (this.state === 'running') this.state = 'draining';
     this.unsubscribe?.();
-    if (this.held.size > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
+    // A lease in flight lands in the hand-off: drained (handled) or abandoned (released).
+    while (this.leasing !== undefined || this.running.size > 0 || this.handoff.length > 0) {
+      if (this.leasing !== undefined) await this.leasing;
+      else await new Promise<void>((resolve) => (this.onIdle = resolve));
+    }
     this.state = 'stopped';
     this.pollTimer?.cancel();
-    // A lease still in flight dispatches into release; wait for that and every settle.
-    while (this.leasing !== undefined || this.settles.size > 0) {
-      await this.leasing;
-      await Promise.allSettled([...this.settles]);
-    }
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
     this.onStopped(this);
   }
 
@@ -194,12 +235,8 @@ export class ConsumerLoop implements Consumer, DeliveryHost {
   private poll(): void {
     if (this.state === 'stopped') return;
     const now = this.context.clock.now();
-    for (const delivery of this.held) if (delivery.leaseUntil <= now) delivery.leaseExpired();
+    for (const delivery of this.running) if (delivery.leaseUntil <= now) delivery.leaseExpired();
     this.pump();
     this.schedulePoll();
-  }
-
-  private stoppedError(): MillraceError {
-    return new MillraceError('QUEUE_LEASE_LOST', `consumer of ${this.queue} stopped without draining; the delivery was released`, { queue: this.queue });
   }
 }

@@ -27,8 +27,8 @@ export interface DeliveryHost {
   readonly leaseMs: number;
   /** Rings consumers of `queue` after a settle made a message ready. */
   wake(queue: string): void;
-  /** Keeps a settle in flight visible to `stop({ drain: true })`. */
-  track(settle: Promise<unknown>): void;
+  /** A settle of `delivery` was submitted and resolves with `settle`. */
+  settling(delivery: QueueDelivery, settle: Promise<unknown>): void;
 }
 
 type SettleState = 'held' | 'settling' | 'settled' | 'lost' | 'released';
@@ -91,7 +91,7 @@ export class QueueDelivery implements Delivery {
 
   nack(options: NackOptions = {}): Promise<void> {
     const requeue = options.requeue ?? true;
-    const delayMs = Math.max(0, options.delayMs ?? 0);
+    const delayMs = Number.isFinite(options.delayMs) && options.delayMs! > 0 ? Math.ceil(options.delayMs!) : 0;
     const reason = options.reason ?? (requeue ? `nacked on the last of ${this.maxAttempts} attempts` : 'nacked without requeue');
     return this.settle(async () => {
       await this.host.store.nack(this.target, { requeue, delayMs, reason });
@@ -100,6 +100,7 @@ export class QueueDelivery implements Delivery {
   }
 
   async extendLease(ms: number = this.host.leaseMs): Promise<void> {
+    if (!Number.isFinite(ms) || ms <= 0) throw new MillraceError('CONFIG_INVALID', `extendLease needs a positive number of milliseconds, got ${String(ms)}`, { queue: this.queue, messageId: this.id });
     if (this.state === 'lost' || this.state === 'released') throw this.leaseLost();
     if (this.state !== 'held') throw this.alreadySettled();
     try {
@@ -157,7 +158,7 @@ export class QueueDelivery implements Delivery {
         throw error;
       },
     );
-    this.host.track(settled);
+    this.host.settling(this, settled);
     return settled;
   }
 

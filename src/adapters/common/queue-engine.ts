@@ -22,7 +22,7 @@ import { ConsumerLoop } from './consumer-loop.js';
 import type { ConsumerContext } from './consumer-loop.js';
 import { assertQueueName, prepareMessages } from './message-validation.js';
 import { WakeHub } from './queue-store.js';
-import type { QueueStore } from './queue-store.js';
+import type { PreparedMessage, QueueStore } from './queue-store.js';
 import { RequestReplyClient, replyQueueName } from './request-reply.js';
 
 /** Settings the engine takes from its adapter (defaults are applied there). */
@@ -49,13 +49,16 @@ export class QueueEngine implements TaskQueue {
   private closing: Promise<void> | undefined;
 
   constructor(private readonly settings: QueueEngineSettings) {
+    assertSetting('maxAttempts', settings.maxAttempts, Number.isInteger(settings.maxAttempts) && settings.maxAttempts >= 1);
+    assertSetting('pollIntervalMs', settings.pollIntervalMs, Number.isFinite(settings.pollIntervalMs) && settings.pollIntervalMs > 0);
+    assertSetting('defaultLeaseMs', settings.defaultLeaseMs, Number.isFinite(settings.defaultLeaseMs) && settings.defaultLeaseMs > 0);
     this.context = { store: settings.store, hub: new WakeHub(), clock: settings.clock, logger: settings.logger, pollIntervalMs: settings.pollIntervalMs };
     this.replyQueue = replyQueueName(settings.instanceId);
     this.requests = new RequestReplyClient({
       clock: settings.clock,
       replyQueue: this.replyQueue,
       maxAttempts: settings.maxAttempts,
-      publish: (queue, messages) => this.store(queue, messages),
+      publish: (queue, messages) => this.storeMessages(queue, messages),
       consume: (queue, handler) => this.consume(queue, handler, { concurrency: REPLY_CONCURRENCY }),
     });
   }
@@ -63,7 +66,7 @@ export class QueueEngine implements TaskQueue {
   async publish(queue: string, messages: OutgoingMessage | readonly OutgoingMessage[]): Promise<void> {
     this.assertOpen(queue);
     assertQueueName(queue);
-    await this.store(queue, prepareMessages(queue, messages, this.settings.maxAttempts));
+    await this.storeMessages(queue, prepareMessages(queue, messages, this.settings.maxAttempts));
   }
 
   consume(queue: string, handler: DeliveryHandler, options: ConsumeOptions): Consumer {
@@ -127,7 +130,7 @@ export class QueueEngine implements TaskQueue {
     await this.settings.store.close();
   }
 
-  private async store(queue: string, messages: Parameters<QueueStore['publish']>[1]): Promise<void> {
+  private async storeMessages(queue: string, messages: readonly PreparedMessage[]): Promise<void> {
     if (messages.length === 0) return;
     await this.settings.store.publish(queue, messages);
     this.context.hub.ring(queue);
@@ -136,4 +139,8 @@ export class QueueEngine implements TaskQueue {
   private assertOpen(queue: string): void {
     if (this.closing !== undefined) throw new MillraceError('QUEUE_CLOSED', 'the queue is closed', { queue: typeof queue === 'string' ? queue : undefined });
   }
+}
+
+function assertSetting(name: string, value: number, valid: boolean): void {
+  if (!valid) throw new MillraceError('CONFIG_INVALID', `task queue option ${name} is invalid: ${String(value)}`, { option: name });
 }

@@ -6,8 +6,11 @@
  * restarted worker picks its own work back up without waiting out the lease.
  * Owners on other hosts cannot be checked from here: their leases lapse by
  * time, like those of a process that is alive but stuck.
+ *
+ * A dead owner's private reply queue goes too: no one will ever read it.
  */
-import { INSERT_OWNER, DELETE_OWNER, RELEASE_OWNER_LEASES, SELECT_OWNERS_ON_HOST } from './sqlite-task-queue-sql.js';
+import { replyQueueName } from '../common/request-reply.js';
+import { INSERT_OWNER, DELETE_OWNER, PURGE_QUEUE, RELEASE_OWNER_LEASES, SELECT_OWNERS_ON_HOST } from './sqlite-task-queue-sql.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 
 /** Who is opening the queue. */
@@ -28,6 +31,7 @@ export function registerOwner(db: SqliteDatabase, identity: OwnerIdentity, recla
   const releaseLeases = db.prepare(RELEASE_OWNER_LEASES);
   const deleteOwner = db.prepare(DELETE_OWNER);
   const insertOwner = db.prepare(INSERT_OWNER);
+  const purgeQueue = db.prepare(PURGE_QUEUE);
   return db.transaction(() => {
     let released = 0;
     const queues = new Set<string>();
@@ -37,6 +41,7 @@ export function registerOwner(db: SqliteDatabase, identity: OwnerIdentity, recla
         queues.add(row.queue);
         released++;
       }
+      purgeQueue.run(replyQueueName(owner.id));
       deleteOwner.run(owner.id);
     }
     for (const queue of queues) reclaim(queue);

@@ -8,26 +8,33 @@ import type { Delivery } from '../../../src/ports/task-queue.js';
 import type { HarnessFactory } from './support.js';
 import { advance, gate, queueName, recorder, rejectsWith, turns, waitFor, withHarness } from './support.js';
 
+/** Registers the consumer, request/reply, durability and close cases. */
 export function consumerCases(harness: HarnessFactory): void {
-  void it('never runs more than `concurrency` handlers at once', () =>
-    withHarness(harness, async ({ queue }) => {
-      const q = queueName('concurrency');
-      await queue.publish(q, Array.from({ length: 40 }, (_, i) => ({ name: 'n', payload: i })));
-      let running = 0;
-      let peak = 0;
-      let done = 0;
-      const consumer = queue.consume(q, async () => {
-        running++;
-        peak = Math.max(peak, running);
-        await turns(3);
-        running--;
-        done++;
-      }, { concurrency: 4 });
-      await waitFor(() => done === 40, 'all forty');
-      await consumer.stop();
-      assert.ok(peak <= 4, `peak ${peak} exceeds 4`);
-      assert.ok(peak >= 2, `peak ${peak}: the consumer never ran handlers side by side`);
-    }));
+  for (const style of ['returns (auto-ack)', 'acks first, then works on'] as const) {
+    void it(`never runs or holds more than \`concurrency\` deliveries: handler ${style}`, () =>
+      withHarness(harness, async ({ queue }) => {
+        const q = queueName('concurrency');
+        await queue.publish(q, Array.from({ length: 40 }, (_, i) => ({ name: 'n', payload: i })));
+        let running = 0;
+        let peak = 0;
+        let peakLeased = 0;
+        let done = 0;
+        const consumer = queue.consume(q, async (d) => {
+          running++;
+          peak = Math.max(peak, running);
+          if (style !== 'returns (auto-ack)') await d.ack();
+          peakLeased = Math.max(peakLeased, (await queue.stats(q)).inFlight);
+          await turns(3);
+          running--;
+          done++;
+        }, { concurrency: 4 });
+        await waitFor(() => done === 40, 'all forty');
+        await consumer.stop();
+        assert.ok(peak <= 4, `peak of ${peak} handlers exceeds 4`);
+        assert.ok(peak >= 2, `peak ${peak}: the consumer never ran handlers side by side`);
+        assert.ok(peakLeased <= 4, `peak of ${peakLeased} leased messages exceeds 4`);
+      }));
+  }
 
   void it('stop({ drain: true }) waits for deliveries in hand to settle', () =>
     withHarness(harness, async ({ queue }) => {

@@ -7,6 +7,7 @@ import type { Delivery } from '../../../src/ports/task-queue.js';
 import type { HarnessFactory } from './support.js';
 import { gate, queueName, recorder, rejectsWith, turns, waitFor, withHarness } from './support.js';
 
+/** Registers the publishing, order, dedup, validation and stats cases. */
 export function publishingCases(harness: HarnessFactory): void {
   void it('delivers a published message with its fields, and ack removes it', () =>
     withHarness(harness, async ({ queue }) => {

@@ -7,6 +7,7 @@ import type { Consumer, Delivery } from '../../../src/ports/task-queue.js';
 import type { HarnessFactory } from './support.js';
 import { advance, gate, queueName, recorder, rejectsWith, turns, waitFor, withClock, withHarness } from './support.js';
 
+/** Registers the nack, delay, dead-letter, lease and fencing cases. */
 export function settlementCases(harness: HarnessFactory): void {
   void it('redelivers a nacked message with attempt + 1', () =>
     withHarness(harness, async ({ queue }) => {

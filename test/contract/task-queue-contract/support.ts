@@ -20,6 +20,7 @@ export interface TaskQueueHarness {
   cleanup: () => Promise<void>;
 }
 
+/** Makes a fresh harness; called once per case. */
 export type HarnessFactory = () => Promise<TaskQueueHarness>;
 
 /** Runs `body` against a fresh harness and always cleans up. */
@@ -74,6 +75,7 @@ export interface Gate {
   open(): void;
 }
 
+/** A closed {@link Gate}. */
 export function gate(): Gate {
   let open!: () => void;
   const opened = new Promise<void>((resolve) => (open = resolve));
