@@ -6,11 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { SqliteTaskQueue } from '../../src/adapters/embedded/sqlite-task-queue.js';
-import { LEASE_READY } from '../../src/adapters/embedded/sqlite-task-queue-sql.js';
+import { INSERT_MESSAGE, LEASE_READY } from '../../src/adapters/embedded/sqlite-task-queue-sql.js';
+import { replyQueueName } from '../../src/adapters/common/request-reply.js';
 import { ManualClock } from '../../src/core/clock.js';
 import type { Delivery, TaskQueue } from '../../src/ports/task-queue.js';
 import { createTempDir } from '../helpers/temp-dir.js';
@@ -67,8 +69,15 @@ void describe('SqliteTaskQueue', () => {
     const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, sig) => resolve(sig)));
     assert.equal(signal, 'SIGKILL', `child did not die as planned: ${stderr}`);
 
+    // Something left in the dead owner's private reply queue: no one can ever read it.
+    const raw = new Database(path);
+    const ownerId = raw.prepare('SELECT id FROM queue_owners WHERE pid = ?').pluck().get(child.pid) as string;
+    raw.prepare(INSERT_MESSAGE).run(replyQueueName(ownerId), 'orphan', 'n', '1', null, 0, 0, 0, 5, START, null);
+    raw.close();
+
     const queue = new SqliteTaskQueue({ path, clock });
     try {
+      assert.equal((await queue.stats(replyQueueName(ownerId))).ready, 0);
       assert.deepEqual(await queue.stats('crash'), { ready: 3, delayed: 0, inFlight: 0, deadLettered: 0, redelivered: 0 });
       const got = recorder();
       const consumer = queue.consume('crash', async (d) => void got.seen.push(d), { concurrency: 3 });
@@ -166,6 +175,25 @@ void describe('SqliteTaskQueue', () => {
       assert.equal((version.get() as number) - before, 1);
     } finally {
       raw.close();
+      await queue.close();
+    }
+  });
+
+  void it('refuses bad options before opening anything', () => {
+    const path = dbPath();
+    for (const bad of [{ maxAttempts: 0 }, { pollIntervalMs: 0 }, { defaultLeaseMs: Number.NaN }]) {
+      assert.throws(() => new SqliteTaskQueue({ path, ...bad }), (e: unknown) => (e as { code?: string }).code === 'CONFIG_INVALID');
+    }
+    assert.equal(existsSync(path), false);
+  });
+
+  void it('refuses bad consumer options with CONFIG_INVALID', async () => {
+    const queue = new SqliteTaskQueue({ path: dbPath() });
+    try {
+      for (const options of [{ concurrency: 0 }, { concurrency: 1.5 }, { concurrency: 1, leaseMs: -1 }]) {
+        assert.throws(() => queue.consume('q', async () => undefined, options), (e: unknown) => (e as { code?: string }).code === 'CONFIG_INVALID');
+      }
+    } finally {
       await queue.close();
     }
   });

@@ -25,16 +25,37 @@ import { WakeHub } from './queue-store.js';
 import type { PreparedMessage, QueueStore } from './queue-store.js';
 import { RequestReplyClient, replyQueueName } from './request-reply.js';
 
-/** Settings the engine takes from its adapter (defaults are applied there). */
-export interface QueueEngineSettings {
+/** Settings the engine takes from its adapter (tuning through {@link resolveTuning}). */
+export interface QueueEngineSettings extends Required<QueueTuning> {
   store: QueueStore;
   clock: Clock;
   logger: Logger;
-  maxAttempts: number;
-  pollIntervalMs: number;
-  defaultLeaseMs: number;
   /** Unique per queue instance; names its private reply queue. */
   instanceId: string;
+}
+
+/** Tuning options both embedded adapters take. */
+export interface QueueTuning {
+  /** @defaultValue 5 */
+  maxAttempts?: number;
+  /** @defaultValue 100 */
+  pollIntervalMs?: number;
+  /** @defaultValue 30 000 */
+  defaultLeaseMs?: number;
+}
+
+/**
+ * Applies defaults and checks tuning options. Adapters call it before they
+ * open storage, so a bad option fails without leaving a file handle behind.
+ *
+ * @throws `CONFIG_INVALID`
+ */
+export function resolveTuning(options: QueueTuning): Required<QueueTuning> {
+  const tuning = { maxAttempts: options.maxAttempts ?? 5, pollIntervalMs: options.pollIntervalMs ?? 100, defaultLeaseMs: options.defaultLeaseMs ?? 30_000 };
+  assertSetting('maxAttempts', tuning.maxAttempts, Number.isInteger(tuning.maxAttempts) && tuning.maxAttempts >= 1);
+  assertSetting('pollIntervalMs', tuning.pollIntervalMs, Number.isFinite(tuning.pollIntervalMs) && tuning.pollIntervalMs > 0);
+  assertSetting('defaultLeaseMs', tuning.defaultLeaseMs, Number.isFinite(tuning.defaultLeaseMs) && tuning.defaultLeaseMs > 0);
+  return tuning;
 }
 
 const DEFAULT_DEAD_LETTER_LIMIT = 100;
@@ -49,9 +70,6 @@ export class QueueEngine implements TaskQueue {
   private closing: Promise<void> | undefined;
 
   constructor(private readonly settings: QueueEngineSettings) {
-    assertSetting('maxAttempts', settings.maxAttempts, Number.isInteger(settings.maxAttempts) && settings.maxAttempts >= 1);
-    assertSetting('pollIntervalMs', settings.pollIntervalMs, Number.isFinite(settings.pollIntervalMs) && settings.pollIntervalMs > 0);
-    assertSetting('defaultLeaseMs', settings.defaultLeaseMs, Number.isFinite(settings.defaultLeaseMs) && settings.defaultLeaseMs > 0);
     this.context = { store: settings.store, hub: new WakeHub(), clock: settings.clock, logger: settings.logger, pollIntervalMs: settings.pollIntervalMs };
     this.replyQueue = replyQueueName(settings.instanceId);
     this.requests = new RequestReplyClient({

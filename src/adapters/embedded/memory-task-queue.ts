@@ -11,7 +11,7 @@ import { newId } from '../../core/ids.js';
 import type { Logger } from '../../core/logger.js';
 import { silentLogger } from '../../core/logger.js';
 import type { TaskQueue } from '../../ports/task-queue.js';
-import { QueueEngine } from '../common/queue-engine.js';
+import { QueueEngine, resolveTuning } from '../common/queue-engine.js';
 import { MemoryQueueStore } from './memory-queue-store.js';
 
 /** Options of {@link MemoryTaskQueue}. */
@@ -40,14 +40,13 @@ export interface MemoryTaskQueueOptions {
  */
 export class MemoryTaskQueue extends QueueEngine implements TaskQueue {
   constructor(options: MemoryTaskQueueOptions = {}) {
+    const tuning = resolveTuning(options);
     const clock = options.clock ?? new SystemClock();
     super({
       store: new MemoryQueueStore(clock),
       clock,
       logger: (options.logger ?? silentLogger).child({ component: 'memory-task-queue' }),
-      maxAttempts: options.maxAttempts ?? 5,
-      pollIntervalMs: options.pollIntervalMs ?? 100,
-      defaultLeaseMs: options.defaultLeaseMs ?? 30_000,
+      ...tuning,
       instanceId: newId(),
     });
   }

@@ -19,7 +19,7 @@ import { newId } from '../../core/ids.js';
 import type { Logger } from '../../core/logger.js';
 import { silentLogger } from '../../core/logger.js';
 import type { TaskQueue } from '../../ports/task-queue.js';
-import { QueueEngine } from '../common/queue-engine.js';
+import { QueueEngine, resolveTuning } from '../common/queue-engine.js';
 import { SqliteQueueStore } from './sqlite-queue-store.js';
 
 /** Options of {@link SqliteTaskQueue}. */
@@ -57,6 +57,7 @@ export interface SqliteTaskQueueOptions {
  */
 export class SqliteTaskQueue extends QueueEngine implements TaskQueue {
   constructor(options: SqliteTaskQueueOptions) {
+    const tuning = resolveTuning(options);
     const clock = options.clock ?? new SystemClock();
     const logger = (options.logger ?? silentLogger).child({ component: 'sqlite-task-queue' });
     const instanceId = newId();
@@ -64,9 +65,7 @@ export class SqliteTaskQueue extends QueueEngine implements TaskQueue {
       store: new SqliteQueueStore({ path: options.path, clock, logger, ownerId: instanceId }),
       clock,
       logger,
-      maxAttempts: options.maxAttempts ?? 5,
-      pollIntervalMs: options.pollIntervalMs ?? 100,
-      defaultLeaseMs: options.defaultLeaseMs ?? 30_000,
+      ...tuning,
       instanceId,
     });
   }

@@ -57,6 +57,27 @@ export function consumerCases(harness: HarnessFactory): void {
       assert.equal(stats.ready + stats.inFlight, 0);
     }));
 
+  void it('stop({ drain: true }) leaves nothing in flight when the handler acks early', () =>
+    withHarness(harness, async ({ queue }) => {
+      const q = queueName('drain-early-ack');
+      await queue.publish(q, [{ name: 'n', payload: 1 }, { name: 'n', payload: 2 }, { name: 'n', payload: 3 }]);
+      const hold = gate();
+      const handled: unknown[] = [];
+      const consumer = queue.consume(q, async (d) => {
+        await d.ack();
+        handled.push(d.payload);
+        await hold.opened;
+      }, { concurrency: 1 });
+      await waitFor(() => handled.length === 1, 'the first delivery');
+      await turns();
+      const stopping = consumer.stop({ drain: true });
+      hold.open();
+      await stopping;
+      const stats = await queue.stats(q);
+      assert.equal(stats.inFlight, 0);
+      assert.equal(handled.length + stats.ready, 3, 'a message was lost or duplicated');
+    }));
+
   void it('stop({ drain: false }) releases deliveries for redelivery and aborts their signal', () =>
     withHarness(harness, async ({ queue }) => {
       const q = queueName('no-drain');
