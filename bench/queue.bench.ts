@@ -24,22 +24,19 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { openSqlite } from '../src/adapters/embedded/sqlite-database.js';
 import { messageOf } from '../src/core/errors.js';
-import type { OutgoingMessage, TaskQueue } from '../src/ports/task-queue.js';
+import type { OutgoingMessage } from '../src/ports/task-queue.js';
+import { SqliteTaskQueue } from '../src/adapters/embedded/sqlite-task-queue.js';
+import { TaskWorker } from '../src/workers/task-worker.js';
+import { WorkerPool } from '../src/workers/worker-pool.js';
 import { isServiceUp } from '../test/helpers/services.js';
 import type { Benchmark, BenchOptions, Peer } from './harness.js';
 
 const PUBLISH_BATCH = 1000;
 const CONCURRENCY = 100;
+const THREADS = 2;
 const QUEUE = 'bench-noop';
 const REDIS = { host: '127.0.0.1', port: 6379 } as const;
 
-/**
- * Loaded at run time, not imported: the queue is being written alongside
- * this benchmark, and a missing or broken module must cost one row, not the
- * whole benchmark. Typed through the port, which is all the row relies on.
- */
-const SQLITE_TASK_QUEUE_MODULE: string = '../src/adapters/embedded/sqlite-task-queue.js';
-type SqliteTaskQueueClass = new (options: { path: string }) => TaskQueue;
 
 export const queueBenchmark: Benchmark = {
   name: 'queue',
@@ -47,8 +44,8 @@ export const queueBenchmark: Benchmark = {
   unit: 'messages/s',
   higherIsBetter: true,
   workload: (options) => `${messageCount(options).toLocaleString('en-US')} messages published in batches of ${PUBLISH_BATCH}, consumed with concurrency ${CONCURRENCY}, each acked`,
-  peers: (options) => [millracePeer(options), bullmqPeer(options), sqliteCeilingPeer(options)],
-  ratios: [['millrace', 'bullmq'], ['millrace', 'sqlite-ceiling']],
+  peers: (options) => [millracePeer(options), millraceThreadsPeer(options), bullmqPeer(options), sqliteCeilingPeer(options)],
+  ratios: [['millrace', 'bullmq'], ['millrace-threads', 'bullmq'], ['millrace', 'sqlite-ceiling']],
   runTimeoutMs: (options) => (options.quick ? 60_000 : 180_000),
 };
 
@@ -68,17 +65,8 @@ function batches<T>(count: number, make: (i: number) => T): T[][] {
 function millracePeer(options: BenchOptions): Peer {
   return {
     system: 'millrace',
-    conditions: async () => `SqliteTaskQueue, files under ${tmpdir()}`,
-    unavailable: async () => {
-      try {
-        await loadSqliteTaskQueue();
-        return undefined;
-      } catch (error) {
-        return `SqliteTaskQueue cannot be loaded from src/adapters/embedded/sqlite-task-queue.ts (${messageOf(error)})`;
-      }
-    },
+    conditions: async () => `SqliteTaskQueue (WAL, synchronous=FULL), in-process no-op handler, files under ${tmpdir()}`,
     run: async (signal) => {
-      const SqliteTaskQueue = await loadSqliteTaskQueue();
       const count = messageCount(options);
       const toPublish = batches<OutgoingMessage>(count, (i) => ({ name: 'noop', payload: { i } }));
       const dir = mkdtempSync(join(tmpdir(), 'millrace-bench-queue-'));
@@ -101,6 +89,54 @@ function millracePeer(options: BenchOptions): Peer {
           await consumer.stop({ drain: false });
         }
       } finally {
+        await queue.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/**
+ * The whole task path a user's tasks take: the durable queue, the
+ * `TaskWorker` (payload validation, lease extension, retry policy) and a
+ * pool of worker threads running a no-op task module — what `millrace
+ * worker` does. BullMQ's row runs its processor in-process, so this row
+ * pays a thread round trip per task that BullMQ's does not.
+ */
+function millraceThreadsPeer(options: BenchOptions): Peer {
+  return {
+    system: 'millrace-threads',
+    conditions: async () => `SqliteTaskQueue + TaskWorker + WorkerPool of ${THREADS} threads running a no-op task`,
+    run: async (signal) => {
+      const count = messageCount(options);
+      const toPublish = batches<OutgoingMessage>(count, (i) => ({ name: 'noop', payload: { taskId: `bench/noop/${i}`, input: null } }));
+      const dir = mkdtempSync(join(tmpdir(), 'millrace-bench-threads-'));
+      const queue = new SqliteTaskQueue({ path: join(dir, 'queue.db') });
+      const pool = new WorkerPool({
+        threadEntry: new URL('../src/runtime/thread-main.ts', import.meta.url),
+        threadData: { tasksModule: new URL('./noop-tasks.ts', import.meta.url).href, blobStore: { kind: 'fs', root: join(dir, 'blobs') }, claimCheckBytes: 65_536, logLevel: 'silent' },
+        size: THREADS,
+      });
+      try {
+        await pool.start();
+        const worker = new TaskWorker({ queue, pool, queueName: QUEUE, concurrency: CONCURRENCY });
+        worker.start();
+        try {
+          const start = performance.now();
+          for (const batch of toPublish) {
+            signal.throwIfAborted();
+            await queue.publish(QUEUE, batch);
+          }
+          while (worker.stats.succeeded < count) {
+            signal.throwIfAborted();
+            await new Promise((resolve) => setTimeout(resolve, 2));
+          }
+          return count / ((performance.now() - start) / 1000);
+        } finally {
+          await worker.stop({ drain: false });
+        }
+      } finally {
+        await pool.close();
         await queue.close();
         rmSync(dir, { recursive: true, force: true });
       }
@@ -237,11 +273,6 @@ function bullmqVersion(): string {
   return pkg.version ?? 'unknown';
 }
 
-async function loadSqliteTaskQueue(): Promise<SqliteTaskQueueClass> {
-  const module = (await import(SQLITE_TASK_QUEUE_MODULE)) as { SqliteTaskQueue?: unknown };
-  if (typeof module.SqliteTaskQueue !== 'function') throw new Error('the module does not export a SqliteTaskQueue class');
-  return module.SqliteTaskQueue as SqliteTaskQueueClass;
-}
 
 /** A promise that resolves after `tick` has been called `count` times, or rejects on `fail`. */
 function countdown(count: number): { promise: Promise<void>; tick: () => void; fail: (error: Error) => void } {

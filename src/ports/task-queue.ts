@@ -152,7 +152,7 @@ export interface TaskQueue {
   request(queue: string, message: OutgoingMessage, options?: RequestOptions): Promise<unknown>;
   stats(queue: string): Promise<QueueStats>;
   deadLetters(queue: string, options?: { limit?: number }): Promise<DeadLetter[]>;
-  /** Moves a dead letter back to its queue with a fresh attempt count. */
+  /** Moves a dead letter back to its queue with a fresh attempt count. @throws `QUEUE_MESSAGE_NOT_FOUND` */
   requeueDeadLetter(queue: string, id: string): Promise<void>;
   /** Stops all consumers (without draining) and releases resources. */
   close(): Promise<void>;

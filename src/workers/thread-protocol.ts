@@ -5,9 +5,9 @@
  * `TaskFailure`s, never as thrown objects.
  *
  * ```
- *  pool ──run{id,…}──▶ thread        thread ──ready{tasks}──▶ pool (once, after loading the task module)
- *  pool ──abort{id}──▶ thread        thread ──heartbeat{id}─▶ pool
- *                                    thread ──done{id,…}────▶ pool
+ *  pool ──run[{id,…}]──▶ thread     thread ──ready{tasks}───▶ pool (once, after loading the task module)
+ *  pool ──abort{id}────▶ thread     thread ──heartbeat{id}──▶ pool
+ *                                   thread ──done[{id,…}]───▶ pool
  * ```
  */
 import type { TaskFailure } from '../core/failure.js';
@@ -29,15 +29,21 @@ export interface RunRequest {
 /** How a run ended: output (possibly a claim ticket) or a failure record. */
 export type TaskOutcome = { ok: true; output: unknown } | { ok: false; failure: TaskFailure };
 
+/**
+ * Runs and results travel in batches: everything sent to one thread during
+ * one event-loop turn is one message, so a thousand short tasks cost a few
+ * dozen thread wake-ups, not a thousand, and completions reach the queue
+ * together (one group commit for their acks).
+ */
 export type ToThread =
-  | { t: 'run'; id: number; request: RunRequest }
+  | { t: 'run'; runs: Array<{ id: number; request: RunRequest }> }
   | { t: 'abort'; id: number; reason: string };
 
 export type FromThread =
   | { t: 'ready'; tasks: TaskInfo[] }
   | { t: 'fatal'; message: string }
   | { t: 'heartbeat'; id: number; progress?: Record<string, number | string> }
-  | { t: 'done'; id: number; outcome: WireOutcome };
+  | { t: 'done'; results: Array<{ id: number; outcome: WireOutcome }> };
 
 /** An outcome as a thread sends it: the output as JSON text (see `checkInAsJson`). */
 export type WireOutcome = { ok: true; outputJson: string } | { ok: false; failure: TaskFailure };

@@ -51,6 +51,8 @@ interface PendingRun {
 interface Thread {
   worker: Worker;
   pending: Map<number, PendingRun>;
+  /** Runs assigned this turn, posted together at the end of it. */
+  outbox: Array<{ id: number; request: RunRequest }>;
   retiring: boolean;
 }
 
@@ -110,11 +112,15 @@ export class WorkerPool {
     if (thread === undefined) return Promise.reject(new MillraceError('WORKER_POOL_CLOSED', 'the worker pool has no threads'));
     const id = this.nextRunId++;
     return new Promise<TaskOutcome>((resolve) => {
-      const onAbort = (): void => this.post(thread, { t: 'abort', id, reason: String((options.signal?.reason as Error)?.message ?? 'aborted') });
+      const onAbort = (): void => {
+        this.flushOutbox(thread); // the run must reach the thread before its abort does
+        this.post(thread, { t: 'abort', id, reason: String((options.signal?.reason as Error)?.message ?? 'aborted') });
+      };
       options.signal?.addEventListener('abort', onAbort, { once: true });
       const cleanup = (): void => options.signal?.removeEventListener('abort', onAbort);
       thread.pending.set(id, { resolve, onHeartbeat: options.onHeartbeat, cleanup });
-      this.post(thread, { t: 'run', id, request });
+      if (thread.outbox.length === 0) setImmediate(() => this.flushOutbox(thread));
+      thread.outbox.push({ id, request });
       if (options.signal?.aborted) onAbort();
     });
   }
@@ -146,7 +152,7 @@ export class WorkerPool {
       eval: true,
       workerData: { entry: this.options.threadEntry.href, tsxLoader: tsxLoaderFor(this.options), data: this.options.threadData },
     });
-    const thread: Thread = { worker, pending: new Map(), retiring: false };
+    const thread: Thread = { worker, pending: new Map(), outbox: [], retiring: false };
     const timeoutMs = this.options.readyTimeoutMs ?? 30_000;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => fail(new MillraceError('CONFIG_INVALID', `worker thread did not load ${this.options.threadData.tasksModule} within ${timeoutMs} ms`)), timeoutMs);
@@ -180,15 +186,16 @@ export class WorkerPool {
       return;
     }
     if (message.t !== 'done') return;
-    const run = thread.pending.get(message.id);
-    if (run === undefined) return;
-    thread.pending.delete(message.id);
-    run.cleanup();
-    const wire = message.outcome;
-    if (wire.ok) this.counters.completed++;
-    else this.counters.failed++;
-    // The text came from our own thread's encodeJson: already checked, so a plain parse.
-    run.resolve(wire.ok ? { ok: true, output: JSON.parse(wire.outputJson) as unknown } : wire);
+    for (const { id, outcome } of message.results) {
+      const run = thread.pending.get(id);
+      if (run === undefined) continue;
+      thread.pending.delete(id);
+      run.cleanup();
+      if (outcome.ok) this.counters.completed++;
+      else this.counters.failed++;
+      // The text came from our own thread's encodeJson: already checked, so a plain parse.
+      run.resolve(outcome.ok ? { ok: true, output: JSON.parse(outcome.outputJson) as unknown } : outcome);
+    }
     if (thread.retiring && thread.pending.size === 0) void this.retire(thread);
   }
 
@@ -217,6 +224,12 @@ export class WorkerPool {
     thread.worker.removeAllListeners('error');
     this.failAll(thread, 'WORKER_POOL_CLOSED', 'the worker pool closed while the task ran');
     await thread.worker.terminate();
+  }
+
+  private flushOutbox(thread: Thread): void {
+    if (thread.outbox.length === 0 || !this.threads.has(thread)) return;
+    this.post(thread, { t: 'run', runs: thread.outbox });
+    thread.outbox = [];
   }
 
   private leastLoaded(): Thread | undefined {

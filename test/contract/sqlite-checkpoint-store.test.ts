@@ -152,13 +152,14 @@ void describe('SqliteCheckpointStore', () => {
     }
   });
 
-  void it('refuses an in-memory shared database, and rejects calls once closed', async () => {
+  void it('works on a shared in-memory database, refuses a closed one, and rejects calls once closed', async () => {
     const memory = openSqlite({ path: ':memory:', component: 'host', migrations: [] });
-    try {
-      assert.throws(() => new SqliteCheckpointStore({ database: memory }), (e) => hasCode(e, 'CONFIG_INVALID'));
-    } finally {
-      memory.close();
-    }
+    const shared = new SqliteCheckpointStore({ database: memory });
+    assert.equal(await shared.commit('p', { state: new Uint8Array([1]), offsets: { 't/0': 1 }, expectedVersion: 0 }), 1);
+    await shared.close();
+    assert.equal(memory.open, true, 'a borrowed database stays open');
+    memory.close();
+    assert.throws(() => new SqliteCheckpointStore({ database: memory }), (e) => hasCode(e, 'CONFIG_INVALID'));
     const store = new SqliteCheckpointStore({ path: dir.file('checkpoints.db') });
     await store.close();
     await store.close();

@@ -22,6 +22,7 @@
 import type { Clock } from '../../core/clock.js';
 import { MillraceError } from '../../core/errors.js';
 import type { SqliteDatabase } from './sqlite-database.js';
+import { translateSqliteError } from './sqlite-source.js';
 
 /** `write` jobs run first, in order; `late` jobs run after all writes of the batch. */
 export type JobPhase = 'write' | 'late';
@@ -105,13 +106,10 @@ export class GroupCommit {
   }
 }
 
-/** Maps a driver error to an engine code, in the one place this adapter does so. */
+/** A driver error as an engine error: mapped by `translateSqliteError`, anything unmapped is the storage failing. */
 export function toStorageError(error: unknown, describe: string): MillraceError {
-  if (error instanceof MillraceError) return error;
-  const code = typeof error === 'object' && error !== null ? String((error as { code?: unknown }).code ?? '') : '';
+  const translated = translateSqliteError(error, { store: describe });
+  if (translated instanceof MillraceError) return translated;
   const message = error instanceof Error ? error.message : String(error);
-  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
-    return new MillraceError('STORAGE_CORRUPT', `${describe}: database is corrupt: ${message}`, { sqliteCode: code }, { cause: error });
-  }
-  return new MillraceError('NOT_AVAILABLE', `${describe}: storage failed: ${message}`, { sqliteCode: code }, { cause: error });
+  return new MillraceError('NOT_AVAILABLE', `${describe}: storage failed: ${message}`, { store: describe }, { cause: error });
 }

@@ -55,7 +55,8 @@ const CREATE_MIGRATIONS_TABLE = `
 const SELECT_APPLIED = 'SELECT version FROM millrace_migrations WHERE component = ?';
 const INSERT_APPLIED = 'INSERT INTO millrace_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)';
 
-function applyMigrations(db: SqliteDatabase, component: string, migrations: readonly Migration[]): void {
+/** Applies the `component`'s migrations not yet recorded in `db`, each in its own transaction. */
+export function applyMigrations(db: SqliteDatabase, component: string, migrations: readonly Migration[]): void {
   db.exec(CREATE_MIGRATIONS_TABLE);
   const applied = new Set((db.prepare(SELECT_APPLIED).all(component) as Array<{ version: number }>).map((r) => r.version));
   const record = db.prepare(INSERT_APPLIED);

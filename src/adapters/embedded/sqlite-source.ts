@@ -8,7 +8,7 @@
  * codes here, once, for every embedded adapter.
  */
 import { MillraceError, type ErrorDetails } from '../../core/errors.js';
-import { openSqlite, type Migration, type SqliteDatabase } from './sqlite-database.js';
+import { applyMigrations, openSqlite, type Migration, type SqliteDatabase } from './sqlite-database.js';
 
 /**
  * Where an adapter keeps its tables: either `{ path }` (opened, migrated and
@@ -27,19 +27,13 @@ export interface AttachedSqlite {
 /**
  * Opens or borrows the database for `component` and applies its migrations.
  *
- * @throws MillraceError `CONFIG_INVALID` for a closed or in-memory handle
+ * @throws MillraceError `CONFIG_INVALID` for a closed handle
  */
 export function attachSqlite(source: SqliteSource, component: string, migrations: readonly Migration[]): AttachedSqlite {
   if (source.database === undefined) return { db: openSqlite({ path: source.path, component, migrations }), owned: true };
   const db = source.database;
   if (!db.open) throw new MillraceError('CONFIG_INVALID', `cannot attach ${component} to a closed SQLite database`, { component });
-  if (db.memory) {
-    throw new MillraceError('CONFIG_INVALID', `cannot attach ${component} to an in-memory SQLite database: share a file-backed one`, { component });
-  }
-  // openSqlite holds the only copy of the migration bookkeeping; running it
-  // on a short-lived second connection to the same file reuses that logic
-  // instead of copying it (which is also why in-memory handles are refused).
-  openSqlite({ path: db.name, component, migrations }).close();
+  applyMigrations(db, component, migrations);
   return { db, owned: false };
 }
 
@@ -47,6 +41,7 @@ export function attachSqlite(source: SqliteSource, component: string, migrations
  * Turns a better-sqlite3 error into the engine's vocabulary: a write lock
  * held past the busy timeout (another process) is `NOT_AVAILABLE`, a damaged
  * file is `STORAGE_CORRUPT`. Anything else, ours included, passes unchanged.
+ * The one place embedded adapters map driver errors.
  */
 export function translateSqliteError(error: unknown, details: ErrorDetails): unknown {
   if (error instanceof MillraceError) return error;
