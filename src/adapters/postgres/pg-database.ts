@@ -42,6 +42,11 @@ export interface PostgresOptions {
   connectionString?: string;
   /** Schema holding this deployment's tables, created if missing. @defaultValue `'millrace'` */
   schema?: string;
+  /**
+   * `application_name` of the pool the adapter opens (ignored with `pool`), shown in
+   * `pg_stat_activity`. @defaultValue `'millrace-event-store'`, `'millrace-log'` or `'millrace-checkpoint-store'`
+   */
+  applicationName?: string;
   /** Size of the pool the adapter opens (ignored with `pool`). @defaultValue 10 */
   maxConnections?: number;
   /** Times a dropped connection, deadlock or serialization failure is retried. @defaultValue 4 */
@@ -93,7 +98,7 @@ export class PgDatabase {
     } else {
       this.pool = new pg.Pool({
         connectionString: options.connectionString,
-        application_name: component.applicationName,
+        application_name: options.applicationName ?? component.applicationName,
         max: options.maxConnections ?? 10,
       });
       // An idle connection the server dropped (a restart, pg_terminate_backend)
