@@ -120,7 +120,7 @@ function millraceThreadsPeer(options: BenchOptions): Peer {
       try {
         await pool.start();
         const worker = new TaskWorker({ queue, pool, queueName: QUEUE, concurrency: CONCURRENCY });
-        worker.start();
+        await worker.start();
         try {
           const start = performance.now();
           for (const batch of toPublish) {

@@ -22,6 +22,9 @@ import type { CheckpointStore } from '../ports/checkpoint-store.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { Log } from '../ports/log.js';
 import type { TaskQueue } from '../ports/task-queue.js';
+import { Orchestrator } from '../jobs/orchestrator.js';
+import type { ProcessDefinition } from '../jobs/process-definition.js';
+import type { ProcessView } from '../jobs/process-view.js';
 import { TaskWorker, type TaskWorkerStats } from '../workers/task-worker.js';
 import { WorkerPool, type WorkerPoolStats } from '../workers/worker-pool.js';
 import { runTaskBatch, type TaskBatchOptions, type TaskBatchReport } from '../workers/task-batch.js';
@@ -67,7 +70,13 @@ export interface Millrace {
   readonly log: Log;
   readonly checkpoints: CheckpointStore;
   readonly logger: Logger;
+  /** Runs processes (jobs). Started by `startOrchestrator` or the first `runProcess`. */
+  readonly orchestrator: Orchestrator;
   startWorker(options: StartWorkerOptions): Promise<RunningWorker>;
+  /** Starts the orchestrator (idempotent): it catches up with the history, then takes task results. */
+  startOrchestrator(): Promise<Orchestrator>;
+  /** Registers the definition, starts a process and waits for it to end. */
+  runProcess(definition: ProcessDefinition, input: unknown, options?: { processId?: string; signal?: AbortSignal }): Promise<ProcessView>;
   /** Runs one task per input on the workers and gathers the results. */
   runTasks<I, O>(name: string, inputs: readonly I[], options?: Omit<TaskBatchOptions, 'queue' | 'blobs'>): Promise<TaskBatchReport<O>>;
   /** Stops workers (without draining) and closes every store. */
@@ -96,6 +105,9 @@ export function createMillrace(options: CreateMillraceOptions = {}): Millrace {
   const log = new SqliteLog({ path: join(config.dataDir, 'streams.db'), clock });
   const checkpoints = new SqliteCheckpointStore({ path: join(config.dataDir, 'streams.db'), clock });
   const workers = new Set<RunningWorker>();
+  const orchestrator = new Orchestrator({ events, queue, log, checkpoints, blobs, clock, logger, claimCheckBytes: config.claimCheckBytes });
+  let orchestratorStarted: Promise<Orchestrator> | undefined;
+  const startOrchestrator = (): Promise<Orchestrator> => (orchestratorStarted ??= orchestrator.start().then(() => orchestrator));
 
   const startWorker = async (workerOptions: StartWorkerOptions): Promise<RunningWorker> => {
     const pool = new WorkerPool({
@@ -105,8 +117,11 @@ export function createMillrace(options: CreateMillraceOptions = {}): Millrace {
       logger,
     });
     await pool.start();
-    const worker = new TaskWorker({ queue, pool, queueName: workerOptions.queueName, concurrency: workerOptions.concurrency, leaseMs: workerOptions.leaseMs, clock, logger });
-    worker.start();
+    const worker = new TaskWorker({
+      queue, pool, queueName: workerOptions.queueName, concurrency: workerOptions.concurrency, leaseMs: workerOptions.leaseMs, clock, logger,
+      control: { log, topic: orchestrator.controlTopic },
+    });
+    await worker.start();
     const running: RunningWorker = {
       pool,
       stats: () => ({ ...worker.stats, pool: pool.stats }),
@@ -121,11 +136,19 @@ export function createMillrace(options: CreateMillraceOptions = {}): Millrace {
   };
 
   return {
-    config, queue, blobs, events, log, checkpoints, logger,
+    config, queue, blobs, events, log, checkpoints, logger, orchestrator,
     startWorker,
+    startOrchestrator,
+    runProcess: async (definition, input, runOptions = {}) => {
+      orchestrator.register(definition);
+      await startOrchestrator();
+      const processId = await orchestrator.startProcess(definition.name, input, { version: definition.version, processId: runOptions.processId });
+      return orchestrator.wait(processId, { signal: runOptions.signal });
+    },
     runTasks: (name, inputs, batchOptions = {}) => runTaskBatch(name, inputs, { ...batchOptions, queue, blobs, claimCheckBytes: config.claimCheckBytes }),
     close: async () => {
       await Promise.all([...workers].map((w) => w.stop({ drain: false })));
+      if (orchestratorStarted !== undefined) await orchestrator.stop();
       await queue.close();
       await Promise.all([blobs.close(), events.close(), log.close(), checkpoints.close()]);
     },

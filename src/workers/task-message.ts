@@ -17,6 +17,13 @@ export interface TaskPayload {
   resultQueue?: string;
   /** Overrides the task's timeout for this run. */
   timeoutMs?: number;
+  /**
+   * Set by a process: the attempt the process scheduled. Its presence means
+   * the process owns retries: the worker reports every failure instead of
+   * retrying, and reports this attempt (not the queue's delivery count), so
+   * the process can fence out results of superseded attempts.
+   */
+  attempt?: number;
 }
 
 /** What a worker publishes when a task has finished for good (success, or failure after its last attempt). */
@@ -43,7 +50,8 @@ export function parseTaskPayload(payload: unknown): TaskPayload {
   if (typeof p.taskId !== 'string' || p.taskId.length === 0 || p.taskId.length > 500) throw invalid('taskId', 'a string of 1–500 characters');
   if (p.resultQueue !== undefined && typeof p.resultQueue !== 'string') throw invalid('resultQueue', 'a string');
   if (p.timeoutMs !== undefined && !(typeof p.timeoutMs === 'number' && p.timeoutMs > 0)) throw invalid('timeoutMs', 'a positive number');
-  return { taskId: p.taskId, input: p.input, resultQueue: p.resultQueue as string | undefined, timeoutMs: p.timeoutMs as number | undefined };
+  if (p.attempt !== undefined && !(Number.isInteger(p.attempt) && (p.attempt as number) >= 1)) throw invalid('attempt', 'an integer ≥ 1');
+  return { taskId: p.taskId, input: p.input, resultQueue: p.resultQueue as string | undefined, timeoutMs: p.timeoutMs as number | undefined, attempt: p.attempt as number | undefined };
 }
 
 /** Checks a result message from the queue. @throws `QUEUE_MESSAGE_INVALID` */

@@ -22,6 +22,7 @@ import { SystemClock, type Clock, type Timer } from '../core/clock.js';
 import { hasCode, messageOf } from '../core/errors.js';
 import type { TaskFailure } from '../core/failure.js';
 import { silentLogger, type Logger } from '../core/logger.js';
+import type { Log } from '../ports/log.js';
 import type { Consumer, Delivery, TaskQueue } from '../ports/task-queue.js';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, shouldRetry, type RetryPolicy } from './retry-policy.js';
 import { TASK_RESULT_MESSAGE, parseTaskPayload, type TaskPayload, type TaskResult } from './task-message.js';
@@ -41,6 +42,11 @@ export interface TaskWorkerOptions {
   logger?: Logger;
   /** For deterministic backoff jitter in tests. @defaultValue Math.random */
   random?: () => number;
+  /**
+   * Where cancel notices of processes appear (see jobs/receptor): a running
+   * task of a cancelled process gets its abort signal. @defaultValue none
+   */
+  control?: { log: Log; topic: string };
 }
 
 /** Counters since the worker started. */
@@ -58,6 +64,9 @@ export class TaskWorker {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly counters: TaskWorkerStats = { succeeded: 0, retried: 0, failed: 0, deadLettered: 0, redeliveries: 0 };
+  /** Running tasks by process id, to abort them when their process is cancelled. */
+  private readonly running = new Map<string, Set<AbortController>>();
+  private controlFeed: AbortController | undefined;
 
   constructor(private readonly options: TaskWorkerOptions) {
     this.clock = options.clock ?? new SystemClock();
@@ -72,9 +81,10 @@ export class TaskWorker {
     return { ...this.counters };
   }
 
-  /** Starts consuming. */
-  start(): void {
+  /** Starts consuming (and following cancel notices, when `control` is set). */
+  async start(): Promise<void> {
     if (this.consumer !== undefined) return;
+    if (this.options.control !== undefined) await this.followCancels(this.options.control.log, this.options.control.topic);
     const concurrency = this.options.concurrency ?? this.options.pool.stats.size * 16;
     this.consumer = this.options.queue.consume(this.queueName, (delivery) => this.handle(delivery), {
       concurrency,
@@ -87,6 +97,27 @@ export class TaskWorker {
     const consumer = this.consumer;
     this.consumer = undefined;
     await consumer?.stop(options);
+    this.controlFeed?.abort();
+    this.controlFeed = undefined;
+  }
+
+  /** Follows the control topic from its end: only cancels issued from now on matter to the tasks we will run. */
+  private async followCancels(log: Log, topic: string): Promise<void> {
+    await log.createTopic(topic, { partitions: 1 });
+    const from = (await log.topicInfo(topic)).endOffsets[0] ?? 0;
+    const feed = new AbortController();
+    this.controlFeed = feed;
+    void (async () => {
+      try {
+        for await (const record of log.tail(topic, 0, from, { signal: feed.signal })) {
+          const notice = record.value as { type?: unknown; processId?: unknown; reason?: unknown };
+          if (notice.type !== 'cancel' || typeof notice.processId !== 'string') continue;
+          for (const controller of this.running.get(notice.processId) ?? []) controller.abort(new Error(`process cancelled: ${String(notice.reason)}`));
+        }
+      } catch (error) {
+        if (!feed.signal.aborted) this.logger.error({ error: messageOf(error) }, 'stopped following cancel notices');
+      }
+    })();
   }
 
   private get leaseMs(): number {
@@ -111,6 +142,11 @@ export class TaskWorker {
   }
 
   private async runWithLease(delivery: Delivery, payload: TaskPayload): Promise<TaskOutcome> {
+    const abort = new AbortController();
+    const onLeaseLost = (): void => abort.abort(delivery.signal.reason);
+    delivery.signal.addEventListener('abort', onLeaseLost, { once: true });
+    const processId = payload.attempt === undefined ? undefined : payload.taskId.split('/')[0]!;
+    if (processId !== undefined) this.track(processId, abort, true);
     let timer: Timer | undefined;
     const extend = (): void => {
       timer = this.clock.setTimer(() => {
@@ -122,16 +158,29 @@ export class TaskWorker {
     extend();
     try {
       return await this.options.pool.run(
-        { taskId: payload.taskId, name: delivery.name, input: payload.input, attempt: delivery.attempt, timeoutMs: payload.timeoutMs },
-        { signal: delivery.signal },
+        { taskId: payload.taskId, name: delivery.name, input: payload.input, attempt: payload.attempt ?? delivery.attempt, timeoutMs: payload.timeoutMs },
+        { signal: abort.signal },
       );
     } finally {
       timer?.cancel();
+      delivery.signal.removeEventListener('abort', onLeaseLost);
+      if (processId !== undefined) this.track(processId, abort, false);
+    }
+  }
+
+  private track(processId: string, controller: AbortController, add: boolean): void {
+    const set = this.running.get(processId) ?? new Set<AbortController>();
+    if (add) {
+      set.add(controller);
+      this.running.set(processId, set);
+    } else {
+      set.delete(controller);
+      if (set.size === 0) this.running.delete(processId);
     }
   }
 
   private async settle(delivery: Delivery, payload: TaskPayload, outcome: TaskOutcome, durationMs: number): Promise<void> {
-    const result: TaskResult = { taskId: payload.taskId, name: delivery.name, attempt: delivery.attempt, ok: outcome.ok, durationMs };
+    const result: TaskResult = { taskId: payload.taskId, name: delivery.name, attempt: payload.attempt ?? delivery.attempt, ok: outcome.ok, durationMs };
     if (outcome.ok) {
       result.output = outcome.output;
       if (!(await this.report(delivery, payload, result))) await delivery.ack();
@@ -139,6 +188,13 @@ export class TaskWorker {
       return;
     }
     const failure = outcome.failure;
+    if (payload.attempt !== undefined) {
+      // The process owns retries: report the failure and let it decide.
+      result.failure = failure;
+      this.counters.failed++;
+      if (!(await this.report(delivery, payload, result))) await delivery.ack();
+      return;
+    }
     const policy = this.policyFor(delivery.name);
     if (shouldRetry(policy, failure, delivery.attempt) && delivery.attempt < delivery.maxAttempts) {
       const delayMs = retryDelayMs(policy, delivery.attempt, this.options.random);

@@ -22,7 +22,7 @@ describe('TaskWorker', () => {
     pool = new WorkerPool({ threadEntry, size: 2, threadData: { tasksModule, blobStore: { kind: 'fs', root: dir.file('blobs') }, claimCheckBytes: 65536, logLevel: 'silent' } });
     await pool.start();
     worker = new TaskWorker({ queue, pool, concurrency: 8, random: () => 0 });
-    worker.start();
+    await worker.start();
   });
   after(async () => {
     await worker.stop({ drain: false });

@@ -1,0 +1,221 @@
+/**
+ * @module jobs/orchestrator
+ * Runs processes: starts them, feeds task results back to them, times out
+ * tasks past their deadline, cancels, and answers what a process is doing.
+ *
+ * ```
+ *  startProcess ─▶ ProcessManager ─▶ EventStore ─▶ EventFeed ─▶ Receptor ─▶ task queue ─▶ workers
+ *                       ▲                              └──────▶ ProcessIndex ─▶ TimeoutManager
+ *                       └──── results queue ◀──────────────────────────────────────────┘
+ * ```
+ */
+import type { Clock } from '../core/clock.js';
+import { MillraceError, hasCode, messageOf } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import type { Logger } from '../core/logger.js';
+import type { BlobStore } from '../ports/blob-store.js';
+import type { CheckpointStore } from '../ports/checkpoint-store.js';
+import type { EventStore, StoredEvent } from '../ports/event-store.js';
+import type { Log } from '../ports/log.js';
+import type { Consumer, TaskQueue } from '../ports/task-queue.js';
+import { checkOut } from '../workers/claim-check.js';
+import { TASK_RESULT_MESSAGE, parseTaskResult } from '../workers/task-message.js';
+import type { ProcessCommand } from './process-commands.js';
+import type { ProcessDefinition } from './process-definition.js';
+import { processStreamId } from './process-events.js';
+import { ProcessIndex, type ProcessSummary } from './process-index.js';
+import { ProcessManager, type CommandResult } from './process-manager.js';
+import { ProcessRegistry } from './process-registry.js';
+import type { ProcessStatus } from './process-state.js';
+import { viewProcess, type ProcessView } from './process-view.js';
+import { EventFeed } from './event-feed.js';
+import { Receptor } from './receptor.js';
+import { TimeoutManager } from './timeout-manager.js';
+
+export interface OrchestratorOptions {
+  events: EventStore;
+  queue: TaskQueue;
+  log: Log;
+  checkpoints: CheckpointStore;
+  blobs: BlobStore;
+  clock: Clock;
+  logger: Logger;
+  claimCheckBytes: number;
+  /** @defaultValue `'tasks'` */
+  taskQueue?: string;
+  /** @defaultValue `'millrace.results'` */
+  resultQueue?: string;
+  /** @defaultValue `'millrace.control'` */
+  controlTopic?: string;
+  /** Results handled at once. @defaultValue 256 */
+  resultConcurrency?: number;
+  /** How often task deadlines are checked. @defaultValue 1000 ms */
+  timeoutCheckMs?: number;
+}
+
+export interface StartProcessOptions {
+  /** @defaultValue the latest registered version */
+  version?: number;
+  /** Your own id (letters, digits, `.`, `_`, `-`): starting the same id twice starts it once. @defaultValue a random id */
+  processId?: string;
+}
+
+const PROCESS_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+
+export class Orchestrator {
+  readonly registry = new ProcessRegistry();
+  readonly index = new ProcessIndex();
+  private readonly manager: ProcessManager;
+  private readonly receptor: Receptor;
+  private readonly receptorFeed: EventFeed;
+  private readonly indexFeed: EventFeed;
+  private readonly timeouts: TimeoutManager;
+  private results: Consumer | undefined;
+
+  constructor(private readonly options: OrchestratorOptions) {
+    const logger = options.logger.child({ component: 'orchestrator' });
+    this.manager = new ProcessManager({ events: options.events, blobs: options.blobs, registry: this.registry, clock: options.clock, logger, claimCheckBytes: options.claimCheckBytes });
+    this.receptor = new Receptor({
+      queue: options.queue, log: options.log, checkpoints: options.checkpoints, clock: options.clock, logger,
+      taskQueue: this.taskQueue, resultQueue: this.resultQueue, controlTopic: this.controlTopic,
+    });
+    this.receptorFeed = new EventFeed({ events: options.events, clock: options.clock, logger, name: 'receptor', handle: (page) => this.receptor.handle(page) });
+    this.indexFeed = new EventFeed({ events: options.events, clock: options.clock, logger, name: 'index', handle: (page) => this.index.apply(page) });
+    this.timeouts = new TimeoutManager({ index: this.index, manager: this.manager, clock: options.clock, logger, intervalMs: options.timeoutCheckMs });
+  }
+
+  get taskQueue(): string {
+    return this.options.taskQueue ?? 'tasks';
+  }
+  get resultQueue(): string {
+    return this.options.resultQueue ?? 'millrace.results';
+  }
+  get controlTopic(): string {
+    return this.options.controlTopic ?? 'millrace.control';
+  }
+
+  /** Makes a definition startable (every version you still run must stay registered). */
+  register(definition: ProcessDefinition): this {
+    this.registry.register(definition);
+    return this;
+  }
+
+  /** Catches up with the history (index, then pending task messages) and starts taking results. */
+  async start(): Promise<void> {
+    await this.indexFeed.start(0);
+    await this.receptorFeed.start(await this.receptor.resumePosition());
+    this.timeouts.start();
+    this.results = this.options.queue.consume(this.resultQueue, async (delivery) => {
+      if (delivery.name !== TASK_RESULT_MESSAGE) throw new MillraceError('QUEUE_MESSAGE_INVALID', `unexpected message "${delivery.name}" on ${this.resultQueue}`);
+      const result = parseTaskResult(delivery.payload);
+      const processId = result.taskId.split('/')[0]!;
+      const now = this.options.clock.now();
+      const command: ProcessCommand = result.ok
+        ? { type: 'CompleteTask', taskId: result.taskId, attempt: result.attempt, output: result.output, durationMs: result.durationMs, now }
+        : { type: 'FailTask', taskId: result.taskId, attempt: result.attempt, failure: result.failure!, now };
+      await this.execute(processId, command);
+    }, { concurrency: this.options.resultConcurrency ?? 256 });
+  }
+
+  async stop(): Promise<void> {
+    await this.results?.stop({ drain: true });
+    this.results = undefined;
+    await this.timeouts.stop();
+    await this.receptorFeed.stop();
+    await this.indexFeed.stop();
+  }
+
+  /**
+   * Starts a process and returns its id.
+   * @throws `PROCESS_DEFINITION_UNKNOWN`, `PROCESS_ID_INVALID`
+   */
+  async startProcess(name: string, input: unknown, options: StartProcessOptions = {}): Promise<string> {
+    const definition = this.registry.get(name, options.version);
+    const processId = options.processId ?? newId();
+    if (!PROCESS_ID_PATTERN.test(processId)) throw new MillraceError('PROCESS_ID_INVALID', `process id "${processId}" must match ${PROCESS_ID_PATTERN}`, { processId });
+    await this.execute(processId, { type: 'StartProcess', processId, definition: definition.name, version: definition.version, input, now: this.options.clock.now() });
+    return processId;
+  }
+
+  /** Cancels a running process: nothing more is scheduled, running tasks get their abort signal. */
+  async cancel(processId: string, reason = 'cancelled by request'): Promise<boolean> {
+    await this.mustExist(processId);
+    const result = await this.execute(processId, { type: 'CancelProcess', reason, now: this.options.clock.now() });
+    return result.outcome === 'applied';
+  }
+
+  /** The process with its steps. @throws `PROCESS_NOT_FOUND` */
+  async get(processId: string): Promise<ProcessView> {
+    const state = await this.manager.state(processId);
+    if (state === undefined) throw notFound(processId);
+    const view = viewProcess(state, this.registry.get(state.definition, state.version));
+    if (view.output !== undefined) view.output = await checkOut(view.output, this.options.blobs);
+    return view;
+  }
+
+  /** The stored events of a process, oldest first. */
+  async history(processId: string): Promise<StoredEvent[]> {
+    const events = await this.options.events.read(processStreamId(processId));
+    if (events.length === 0) throw notFound(processId);
+    return events;
+  }
+
+  list(filter: { status?: ProcessStatus; definition?: string; limit?: number } = {}): ProcessSummary[] {
+    return this.index.list(filter);
+  }
+
+  /** Resolves with the process once it has completed, failed or been cancelled. */
+  async wait(processId: string, options: { signal?: AbortSignal } = {}): Promise<ProcessView> {
+    await this.mustExist(processId);
+    await new Promise<void>((resolve, reject) => {
+      const onFinished = (summary: ProcessSummary): void => {
+        if (summary.processId !== processId) return;
+        cleanup();
+        resolve();
+      };
+      const onAbort = (): void => {
+        cleanup();
+        reject(new MillraceError('TASK_ABORTED', `stopped waiting for process ${processId}`, { processId }));
+      };
+      const cleanup = (): void => {
+        this.index.events.off('finished', onFinished);
+        options.signal?.removeEventListener('abort', onAbort);
+      };
+      this.index.events.on('finished', onFinished);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      if (this.index.get(processId)?.status !== 'running') onFinished({ processId } as ProcessSummary);
+    });
+    return this.get(processId);
+  }
+
+  /** Forces a deadline check now (tests; the timer does it every `timeoutCheckMs`). */
+  checkDeadlines(): Promise<number> {
+    return this.timeouts.check();
+  }
+
+  private async execute(processId: string, command: ProcessCommand): Promise<CommandResult> {
+    try {
+      const result = await this.manager.execute(processId, command);
+      if (result.events.length > 0) {
+        this.indexFeed.ring();
+        this.receptorFeed.ring();
+      }
+      if (result.outcome === 'superseded') this.options.logger.info({ processId, command: command.type, taskId: (command as { taskId?: string }).taskId }, 'rejected a result from a superseded attempt');
+      return result;
+    } catch (error) {
+      if (!hasCode(error, 'PROCESS_DEFINITION_UNKNOWN')) throw error;
+      this.options.logger.error({ processId, error: messageOf(error) }, 'cannot apply a command: the process definition is not registered');
+      throw error;
+    }
+  }
+
+  private async mustExist(processId: string): Promise<void> {
+    if (this.index.get(processId) !== undefined) return;
+    await this.indexFeed.catchUp();
+    if (this.index.get(processId) === undefined && (await this.manager.state(processId)) === undefined) throw notFound(processId);
+  }
+}
+
+function notFound(processId: string): MillraceError {
+  return new MillraceError('PROCESS_NOT_FOUND', `no process with id ${processId}`, { processId });
+}

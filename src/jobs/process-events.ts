@@ -1,0 +1,97 @@
+/**
+ * @module jobs/process-events
+ * The facts of a process's life, past tense, stored in its event stream.
+ * This schema is a contract with every history already recorded: change it
+ * only by adding optional fields or new event types, and keep
+ * `test/fixtures/histories/` replaying (see `millrace/testing`).
+ *
+ * Beyond the issue's core set, `StepStarted` records how many tasks a step
+ * fanned out to (zero is a valid answer, and without the event an empty
+ * batch could never be seen to finish), and `StepSkipped` records a step
+ * whose condition was false.
+ */
+import type { TaskFailure } from '../core/failure.js';
+
+export interface ProcessStarted {
+  type: 'ProcessStarted';
+  data: { processId: string; definition: string; version: number; input: unknown; startedAt: number };
+}
+export interface StepStarted {
+  type: 'StepStarted';
+  data: { step: string; tasks: number; startedAt: number };
+}
+export interface StepSkipped {
+  type: 'StepSkipped';
+  data: { step: string; reason: string; skippedAt: number };
+}
+export interface TaskScheduled {
+  type: 'TaskScheduled';
+  data: {
+    taskId: string;
+    step: string;
+    index: number;
+    attempt: number;
+    task: string;
+    /** The input, or a claim ticket when large. */
+    input: unknown;
+    timeoutMs: number;
+    /** Not delivered before (backoff of a retry). */
+    notBefore: number;
+    /** Orchestrator deadline (schedule-to-close), if the step sets one. */
+    deadlineAt?: number;
+    scheduledAt: number;
+  };
+}
+export interface TaskCompleted {
+  type: 'TaskCompleted';
+  data: { taskId: string; attempt: number; output: unknown; durationMs?: number; completedAt: number };
+}
+export interface TaskFailed {
+  type: 'TaskFailed';
+  data: { taskId: string; attempt: number; failure: TaskFailure; failedAt: number };
+}
+export interface TaskTimedOut {
+  type: 'TaskTimedOut';
+  data: { taskId: string; attempt: number; by: 'worker' | 'deadline'; timedOutAt: number };
+}
+export interface TaskRetried {
+  type: 'TaskRetried';
+  data: { taskId: string; attempt: number; delayMs: number; retriedAt: number };
+}
+export interface ProcessCompleted {
+  type: 'ProcessCompleted';
+  data: { output: unknown; completedAt: number };
+}
+export interface ProcessFailed {
+  type: 'ProcessFailed';
+  data: { reason: string; step?: string; taskId?: string; failure?: TaskFailure; failedAt: number };
+}
+export interface ProcessCancelled {
+  type: 'ProcessCancelled';
+  data: { reason: string; cancelledAt: number };
+}
+
+export type ProcessEvent =
+  | ProcessStarted
+  | StepStarted
+  | StepSkipped
+  | TaskScheduled
+  | TaskCompleted
+  | TaskFailed
+  | TaskTimedOut
+  | TaskRetried
+  | ProcessCompleted
+  | ProcessFailed
+  | ProcessCancelled;
+
+export type ProcessEventType = ProcessEvent['type'];
+
+export const PROCESS_EVENT_TYPES: readonly ProcessEventType[] = [
+  'ProcessStarted', 'StepStarted', 'StepSkipped', 'TaskScheduled', 'TaskCompleted', 'TaskFailed',
+  'TaskTimedOut', 'TaskRetried', 'ProcessCompleted', 'ProcessFailed', 'ProcessCancelled',
+];
+
+/** Event stream of a process. */
+export function processStreamId(processId: string): string {
+  return `process-${processId}`;
+}

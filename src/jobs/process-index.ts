@@ -1,0 +1,90 @@
+/**
+ * @module jobs/process-index
+ * An in-memory view over all process histories: one summary per process
+ * (for listing and waiting) and the deadlines of running tasks (for the
+ * timeout manager). Rebuilt from the start of the event store when the
+ * orchestrator starts; after that it follows new events. (A persisted
+ * projection would make start-up independent of history length; that is
+ * future work, noted in docs/jobs.md.)
+ */
+import { EventEmitter } from 'node:events';
+import type { StoredEvent } from '../ports/event-store.js';
+import type { ProcessStarted, TaskScheduled } from './process-events.js';
+import { processIdOf } from './receptor.js';
+import type { ProcessStatus } from './process-state.js';
+
+export interface ProcessSummary {
+  processId: string;
+  definition: string;
+  version: number;
+  status: ProcessStatus;
+  startedAt: number;
+  finishedAt?: number;
+  /** Reason of a failure or cancellation. */
+  reason?: string;
+}
+
+export interface Deadline {
+  processId: string;
+  taskId: string;
+  attempt: number;
+  deadlineAt: number;
+}
+
+const TERMINAL: Record<string, ProcessStatus> = { ProcessCompleted: 'completed', ProcessFailed: 'failed', ProcessCancelled: 'cancelled' };
+
+export class ProcessIndex {
+  private readonly summaries = new Map<string, ProcessSummary>();
+  private readonly deadlines = new Map<string, Deadline>();
+  /** Emits `finished` with a summary when a process ends. */
+  readonly events = new EventEmitter();
+
+  apply(events: readonly StoredEvent[]): void {
+    for (const event of events) this.applyOne(event);
+  }
+
+  get(processId: string): ProcessSummary | undefined {
+    return this.summaries.get(processId);
+  }
+
+  /** Newest first. */
+  list(filter: { status?: ProcessStatus; definition?: string; limit?: number } = {}): ProcessSummary[] {
+    const matches = [...this.summaries.values()].filter((s) => (filter.status === undefined || s.status === filter.status) && (filter.definition === undefined || s.definition === filter.definition));
+    return matches.sort((a, b) => b.startedAt - a.startedAt).slice(0, filter.limit ?? 100);
+  }
+
+  /** Running tasks whose deadline is at or before `now`. */
+  overdue(now: number): Deadline[] {
+    return [...this.deadlines.values()].filter((d) => d.deadlineAt <= now);
+  }
+
+  private applyOne(event: StoredEvent): void {
+    const processId = processIdOf(event.streamId);
+    if (event.type === 'ProcessStarted') {
+      const data = event.data as ProcessStarted['data'];
+      this.summaries.set(processId, { processId, definition: data.definition, version: data.version, status: 'running', startedAt: data.startedAt });
+      return;
+    }
+    if (event.type === 'TaskScheduled') {
+      const data = event.data as TaskScheduled['data'];
+      if (data.deadlineAt !== undefined) this.deadlines.set(data.taskId, { processId, taskId: data.taskId, attempt: data.attempt, deadlineAt: data.deadlineAt });
+      else this.deadlines.delete(data.taskId);
+      return;
+    }
+    if (event.type === 'TaskCompleted' || event.type === 'TaskFailed' || event.type === 'TaskTimedOut') {
+      const { taskId, attempt } = event.data as { taskId: string; attempt: number };
+      if (this.deadlines.get(taskId)?.attempt === attempt) this.deadlines.delete(taskId);
+      return;
+    }
+    const status = TERMINAL[event.type];
+    if (status === undefined) return;
+    const summary = this.summaries.get(processId);
+    if (summary === undefined) return;
+    summary.status = status;
+    const data = event.data as { completedAt?: number; failedAt?: number; cancelledAt?: number; reason?: string };
+    summary.finishedAt = data.completedAt ?? data.failedAt ?? data.cancelledAt;
+    if (data.reason !== undefined) summary.reason = data.reason;
+    for (const [taskId, deadline] of this.deadlines) if (deadline.processId === processId) this.deadlines.delete(taskId);
+    this.events.emit('finished', summary);
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * @module jobs/process-manager
+ * The imperative shell around the decider: loads a process's state, decides
+ * commands, stores the events. One writer per process: commands for a
+ * process queue up and are applied one at a time, and every command that
+ * arrived while the previous batch was being stored is decided together and
+ * appended in one write. A hundred completions of one batch step cost one
+ * append, not a hundred; this is what keeps a 10,000-task fan-out fast.
+ *
+ * Another orchestrator may write to the same stream: the append carries the
+ * version the state was folded from, and on `EVENT_STORE_VERSION_CONFLICT`
+ * the batch is decided again on the reloaded state. Commands are idempotent
+ * (a completion already applied comes back `duplicate`), so deciding again
+ * is safe.
+ *
+ * Large task inputs are moved to the blob store before the append
+ * (claim-check); claimed outputs are loaded before deciding, because the
+ * decider is synchronous and step functions see outputs as values.
+ */
+import type { Clock } from '../core/clock.js';
+import { MillraceError, hasCode } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { BlobStore } from '../ports/blob-store.js';
+import type { EventStore, NewEvent } from '../ports/event-store.js';
+import { checkIn, checkOut, isClaimTicket } from '../workers/claim-check.js';
+import type { CommandOutcome, ProcessCommand } from './process-commands.js';
+import { decide } from './process-decider.js';
+import type { ProcessDefinition } from './process-definition.js';
+import { processStreamId, type ProcessEvent } from './process-events.js';
+import type { ProcessRegistry } from './process-registry.js';
+import { foldProcess, type ProcessState } from './process-state.js';
+
+export interface ProcessManagerOptions {
+  events: EventStore;
+  blobs: BlobStore;
+  registry: ProcessRegistry;
+  clock: Clock;
+  logger: Logger;
+  /** Inputs above this many bytes of JSON go to the blob store. */
+  claimCheckBytes: number;
+  /** Processes whose state stays in memory. @defaultValue 1000 */
+  cacheSize?: number;
+}
+
+/** The result of one command. */
+export interface CommandResult {
+  outcome: CommandOutcome;
+  /** Events this command caused. */
+  events: ProcessEvent[];
+  state: ProcessState | undefined;
+}
+
+interface Pending {
+  command: ProcessCommand;
+  resolve: (result: CommandResult) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Loaded {
+  state: ProcessState | undefined;
+  definition: ProcessDefinition | undefined;
+  /** Claimed outputs, by content hash: loaded once, read synchronously by the decider. */
+  claimed: Map<string, unknown>;
+}
+
+const MAX_CONFLICT_RETRIES = 5;
+
+export class ProcessManager {
+  private readonly inboxes = new Map<string, Pending[]>();
+  private readonly cache = new Map<string, Loaded>();
+
+  constructor(private readonly options: ProcessManagerOptions) {}
+
+  /** Applies a command to a process; resolves once its events (if any) are stored. */
+  execute(processId: string, command: ProcessCommand): Promise<CommandResult> {
+    return new Promise((resolve, reject) => {
+      const inbox = this.inboxes.get(processId);
+      if (inbox !== undefined) {
+        inbox.push({ command, resolve, reject });
+        return;
+      }
+      this.inboxes.set(processId, [{ command, resolve, reject }]);
+      setImmediate(() => void this.drain(processId));
+    });
+  }
+
+  /** Current state, from memory or the event store. */
+  async state(processId: string): Promise<ProcessState | undefined> {
+    return (await this.load(processId)).state;
+  }
+
+  /** Forgets cached state (tests, or after another writer is known to have written). */
+  evict(processId: string): void {
+    this.cache.delete(processId);
+  }
+
+  private async drain(processId: string): Promise<void> {
+    const batch = this.inboxes.get(processId) ?? [];
+    this.inboxes.set(processId, []);
+    try {
+      const results = await this.applyWithRetries(processId, batch.map((p) => p.command));
+      batch.forEach((pending, i) => pending.resolve(results[i]!));
+    } catch (error) {
+      this.cache.delete(processId);
+      for (const pending of batch) pending.reject(error);
+    }
+    const next = this.inboxes.get(processId)!;
+    if (next.length > 0) {
+      setImmediate(() => void this.drain(processId));
+    } else {
+      this.inboxes.delete(processId);
+      this.trimCache();
+    }
+  }
+
+  private async applyWithRetries(processId: string, commands: ProcessCommand[]): Promise<CommandResult[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.apply(processId, commands);
+      } catch (error) {
+        this.cache.delete(processId);
+        if (!hasCode(error, 'EVENT_STORE_VERSION_CONFLICT') || attempt >= MAX_CONFLICT_RETRIES) throw error;
+        this.options.logger.warn({ processId, attempt }, 'another writer appended to this process; deciding again on the new state');
+      }
+    }
+  }
+
+  private async apply(processId: string, commands: ProcessCommand[]): Promise<CommandResult[]> {
+    const loaded = await this.load(processId);
+    const startVersion = loaded.state?.eventVersion ?? 0;
+    await this.loadClaims(loaded, commands.flatMap((c) => (c.type === 'CompleteTask' ? [c.output] : [])));
+    const results: CommandResult[] = [];
+    const allEvents: ProcessEvent[] = [];
+    for (const command of commands) {
+      const definition = loaded.definition ?? this.definitionFor(command);
+      loaded.definition = definition;
+      const decision = decide(loaded.state, command, definition, { resolveOutput: (v) => resolveClaim(v, loaded.claimed) });
+      loaded.state = decision.state;
+      allEvents.push(...decision.events);
+      results.push({ outcome: decision.outcome, events: decision.events, state: decision.state });
+    }
+    if (allEvents.length > 0) {
+      await this.claimLargeInputs(allEvents, loaded.state!, loaded);
+      const stream = processStreamId(processId);
+      const stored: NewEvent[] = allEvents.map((event, i) => ({ id: `${stream}@${startVersion + i + 1}`, type: event.type, data: event.data }));
+      await this.options.events.append(stream, stored, startVersion);
+    }
+    this.cache.delete(processId); // re-insert: the map's order is the LRU order
+    this.cache.set(processId, loaded);
+    return results;
+  }
+
+  private definitionFor(command: ProcessCommand): ProcessDefinition {
+    if (command.type !== 'StartProcess') throw new MillraceError('PROCESS_NOT_FOUND', `no process for command ${command.type}`);
+    return this.options.registry.get(command.definition, command.version);
+  }
+
+  private async load(processId: string): Promise<Loaded> {
+    const cached = this.cache.get(processId);
+    if (cached !== undefined) return cached;
+    const stored = await this.options.events.read(processStreamId(processId));
+    const events = stored.map((e) => ({ type: e.type, data: e.data }) as ProcessEvent);
+    const state = foldProcess(events);
+    const definition = state === undefined ? undefined : this.options.registry.get(state.definition, state.version);
+    const loaded: Loaded = { state, definition, claimed: new Map() };
+    if (state !== undefined) await this.loadClaims(loaded, [state.input, ...[...state.tasks.values()].filter((t) => t.status === 'completed').map((t) => t.output)]);
+    return loaded;
+  }
+
+  private async loadClaims(loaded: Loaded, values: unknown[]): Promise<void> {
+    for (const value of values) {
+      if (!isClaimTicket(value) || loaded.claimed.has(value.$claim.sha256)) continue;
+      loaded.claimed.set(value.$claim.sha256, await checkOut(value, this.options.blobs));
+    }
+  }
+
+  /** Task inputs (and a process input) too large for an event go to the blob store; the event keeps the ticket. */
+  private async claimLargeInputs(events: ProcessEvent[], state: ProcessState, loaded: Loaded): Promise<void> {
+    for (const event of events) {
+      if (event.type === 'TaskScheduled') {
+        const ticket = await checkIn(event.data.input, this.options.blobs, this.options.claimCheckBytes);
+        if (ticket !== event.data.input) {
+          event.data.input = ticket;
+          const task = state.tasks.get(event.data.taskId);
+          if (task !== undefined && task.attempt === event.data.attempt) task.input = ticket;
+        }
+      } else if (event.type === 'ProcessStarted') {
+        const ticket = await checkIn(event.data.input, this.options.blobs, this.options.claimCheckBytes);
+        if (isClaimTicket(ticket)) {
+          loaded.claimed.set(ticket.$claim.sha256, event.data.input);
+          event.data.input = ticket;
+          state.input = ticket;
+        }
+      }
+    }
+  }
+
+  private trimCache(): void {
+    const limit = this.options.cacheSize ?? 1000;
+    for (const [processId, loaded] of this.cache) {
+      if (this.cache.size <= limit) break;
+      if (this.inboxes.has(processId)) continue;
+      if (loaded.state?.status === 'running' && this.cache.size <= limit * 2) continue;
+      this.cache.delete(processId);
+    }
+  }
+}
+
+function resolveClaim(value: unknown, claimed: Map<string, unknown>): unknown {
+  if (!isClaimTicket(value)) return value;
+  if (!claimed.has(value.$claim.sha256)) throw new MillraceError('BLOB_NOT_FOUND', `claimed output ${value.$claim.key} was not loaded`, { key: value.$claim.key });
+  return claimed.get(value.$claim.sha256);
+}
