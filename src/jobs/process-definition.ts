@@ -91,8 +91,10 @@ export interface ProcessDefinition<I = unknown> {
   readonly version: number;
   /** Steps in a topological order (parents first). */
   readonly steps: readonly StepDefinition[];
-  readonly output?: ((context: StepContext<I>) => unknown) | undefined;
+  readonly output?: ((context: StepContext) => unknown) | undefined;
   step(name: string): StepDefinition | undefined;
+  /** Type of the process input, for `runProcess` and `startProcess` (never set at run time). */
+  readonly inputType?: I;
 }
 
 /** Step and process names: letters, digits, `.`, `_`, `-`; 1–100 characters. */
@@ -134,7 +136,7 @@ export function defineProcess<I = unknown>(name: string, version: number, build:
   if (declared.length === 0) invalid(`process "${name}" has no steps`);
   const steps = topologicalOrder(name, declared);
   const byName = new Map(steps.map((s) => [s.name, s]));
-  return Object.freeze({ [PROCESS_BRAND]: true as const, name, version, steps, output, step: (stepName: string) => byName.get(stepName) });
+  return Object.freeze({ [PROCESS_BRAND]: true as const, name, version, steps, output: output as ((context: StepContext) => unknown) | undefined, step: (stepName: string) => byName.get(stepName) });
 }
 
 /** True for values made by `defineProcess` (from any copy of the library). */

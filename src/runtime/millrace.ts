@@ -76,7 +76,7 @@ export interface Millrace {
   /** Starts the orchestrator (idempotent): it catches up with the history, then takes task results. */
   startOrchestrator(): Promise<Orchestrator>;
   /** Registers the definition, starts a process and waits for it to end. */
-  runProcess(definition: ProcessDefinition, input: unknown, options?: { processId?: string; signal?: AbortSignal }): Promise<ProcessView>;
+  runProcess<I>(definition: ProcessDefinition<I>, input: I, options?: { processId?: string; signal?: AbortSignal }): Promise<ProcessView>;
   /** Runs one task per input on the workers and gathers the results. */
   runTasks<I, O>(name: string, inputs: readonly I[], options?: Omit<TaskBatchOptions, 'queue' | 'blobs'>): Promise<TaskBatchReport<O>>;
   /** Stops workers (without draining) and closes every store. */

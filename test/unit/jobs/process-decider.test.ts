@@ -1,0 +1,112 @@
+/** Specifications of the process aggregate: given events, when a command, then events. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { given, type ProcessEvent } from '../../../src/testing/index.js';
+import { deadline, squares } from '../../fixtures/processes.js';
+
+const started: ProcessEvent = { type: 'ProcessStarted', data: { processId: 'p', definition: 'squares', version: 1, input: { n: 2 }, startedAt: 0 } };
+const numbersStarted: ProcessEvent = { type: 'StepStarted', data: { step: 'numbers', tasks: 1, startedAt: 0 } };
+const numbersScheduled: ProcessEvent = { type: 'TaskScheduled', data: { taskId: 'p/numbers/0', step: 'numbers', index: 0, attempt: 1, task: 'range', input: { n: 2 }, timeoutMs: 300_000, notBefore: 0, scheduledAt: 0 } };
+const numbersCompleted: ProcessEvent = { type: 'TaskCompleted', data: { taskId: 'p/numbers/0', attempt: 1, output: [1, 2], completedAt: 5 } };
+const squaredStarted: ProcessEvent = { type: 'StepStarted', data: { step: 'squared', tasks: 2, startedAt: 5 } };
+const squared = (index: number, attempt = 1, at = 5): ProcessEvent => ({
+  type: 'TaskScheduled',
+  data: { taskId: `p/squared/${index}`, step: 'squared', index, attempt, task: 'square', input: index + 1, timeoutMs: 300_000, notBefore: at, scheduledAt: at },
+});
+const running = [started, numbersStarted, numbersScheduled, numbersCompleted, squaredStarted, squared(0), squared(1)];
+
+describe('process aggregate', () => {
+  it('starts the steps without parents', () => {
+    given(squares, [])
+      .when({ type: 'StartProcess', processId: 'p', definition: 'squares', version: 1, input: { n: 2 }, now: 0 })
+      .thenOutcome('applied')
+      .then([started, numbersStarted, numbersScheduled]);
+  });
+
+  it('fans out one task per item when a parent completes', () => {
+    given(squares, [started, numbersStarted, numbersScheduled])
+      .when({ type: 'CompleteTask', taskId: 'p/numbers/0', attempt: 1, output: [1, 2], now: 5 })
+      .then([numbersCompleted, squaredStarted, squared(0), squared(1)]);
+  });
+
+  it('waits for every task of a batch and every parent before a step starts (fan-in)', () => {
+    given(squares, running)
+      .when({ type: 'CompleteTask', taskId: 'p/squared/0', attempt: 1, output: 1, now: 6 })
+      .then([{ type: 'TaskCompleted', data: { taskId: 'p/squared/0', attempt: 1, output: 1, completedAt: 6 } }]);
+    given(squares, [...running, { type: 'TaskCompleted', data: { taskId: 'p/squared/0', attempt: 1, output: 1, completedAt: 6 } }])
+      .when({ type: 'CompleteTask', taskId: 'p/squared/1', attempt: 1, output: 4, now: 7 })
+      .then([
+        { type: 'TaskCompleted', data: { taskId: 'p/squared/1', attempt: 1, output: 4, completedAt: 7 } },
+        { type: 'StepStarted', data: { step: 'total', tasks: 1, startedAt: 7 } },
+        { type: 'TaskScheduled', data: { taskId: 'p/total/0', step: 'total', index: 0, attempt: 1, task: 'sum', input: { values: [1, 4], plus: 2 }, timeoutMs: 300_000, notBefore: 7, scheduledAt: 7 } },
+      ]);
+  });
+
+  it('drops a completion for a task already confirmed', () => {
+    given(squares, running).when({ type: 'CompleteTask', taskId: 'p/numbers/0', attempt: 1, output: [9, 9], now: 9 }).thenOutcome('duplicate').then([]);
+  });
+
+  it('retries a failed task with backoff, and rejects a late result from the superseded attempt', () => {
+    const failure = { type: 'Error', message: 'boom', retryable: true };
+    const retried = given(squares, running).when({ type: 'FailTask', taskId: 'p/squared/0', attempt: 1, failure, now: 10 });
+    const [, retry, rescheduled] = retried.events;
+    assert.deepEqual(retried.events[0], { type: 'TaskFailed', data: { taskId: 'p/squared/0', attempt: 1, failure, failedAt: 10 } });
+    assert.equal(retry!.type, 'TaskRetried');
+    const delay = (retry as Extract<ProcessEvent, { type: 'TaskRetried' }>).data.delayMs;
+    assert.ok(delay >= 0 && delay <= 500, 'full jitter within the first backoff step');
+    assert.deepEqual(rescheduled, { ...squared(0, 2, 10), data: { ...squared(0, 2, 10).data, notBefore: 10 + delay } } as ProcessEvent);
+    // Deterministic: the same history and command decide the same delay.
+    assert.deepEqual(given(squares, running).when({ type: 'FailTask', taskId: 'p/squared/0', attempt: 1, failure, now: 10 }).events, retried.events);
+
+    given(squares, [...running, ...retried.events])
+      .when({ type: 'CompleteTask', taskId: 'p/squared/0', attempt: 1, output: 1, now: 11 })
+      .thenOutcome('superseded')
+      .then([]);
+  });
+
+  it('fails the process after the last attempt, naming the step', () => {
+    const history: ProcessEvent[] = [...running];
+    for (let attempt = 1; attempt < 3; attempt++) {
+      const failure = { type: 'Error', message: `boom ${attempt}`, retryable: true };
+      history.push(...given(squares, history).when({ type: 'FailTask', taskId: 'p/squared/1', attempt, failure, now: 10 * attempt }).events);
+    }
+    const last = given(squares, history).when({ type: 'FailTask', taskId: 'p/squared/1', attempt: 3, failure: { type: 'Error', message: 'boom 3', retryable: true }, now: 40 });
+    assert.deepEqual(last.events.map((e) => e.type), ['TaskFailed', 'ProcessFailed']);
+    assert.match((last.events[1] as Extract<ProcessEvent, { type: 'ProcessFailed' }>).data.reason, /step "squared" task 1 failed after 3 attempts: boom 3/);
+    assert.equal(last.state?.status, 'failed');
+  });
+
+  it('records a worker-side timeout as TaskTimedOut', () => {
+    const result = given(squares, running).when({ type: 'FailTask', taskId: 'p/squared/0', attempt: 1, failure: { type: 'TASK_TIMEOUT', message: 'slow', retryable: true }, now: 10 });
+    assert.deepEqual(result.events.map((e) => e.type), ['TaskTimedOut', 'TaskRetried', 'TaskScheduled']);
+  });
+
+  it('times out a task past its deadline, and ignores TryTimeoutTask before it', () => {
+    const scheduled: ProcessEvent[] = [
+      { type: 'ProcessStarted', data: { processId: 'd', definition: 'deadline', version: 1, input: null, startedAt: 0 } },
+      { type: 'StepStarted', data: { step: 'slow', tasks: 1, startedAt: 0 } },
+      { type: 'TaskScheduled', data: { taskId: 'd/slow/0', step: 'slow', index: 0, attempt: 1, task: 'hang', input: null, timeoutMs: 300_000, notBefore: 0, deadlineAt: 1000, scheduledAt: 0 } },
+    ];
+    given(deadline, scheduled).when({ type: 'TryTimeoutTask', taskId: 'd/slow/0', attempt: 1, now: 999 }).thenOutcome('ignored').then([]);
+    const timedOut = given(deadline, scheduled).when({ type: 'TryTimeoutTask', taskId: 'd/slow/0', attempt: 1, now: 1000 });
+    assert.deepEqual(timedOut.events.map((e) => e.type), ['TaskTimedOut', 'TaskRetried', 'TaskScheduled']);
+    assert.equal((timedOut.events[2] as Extract<ProcessEvent, { type: 'TaskScheduled' }>).data.deadlineAt, 1000 + 10 + 1000);
+  });
+
+  it('cancels: nothing more is scheduled and later results are ignored', () => {
+    const cancelled = given(squares, running).when({ type: 'CancelProcess', reason: 'operator', now: 20 });
+    cancelled.then([{ type: 'ProcessCancelled', data: { reason: 'operator', cancelledAt: 20 } }]);
+    given(squares, [...running, ...cancelled.events]).when({ type: 'CompleteTask', taskId: 'p/squared/0', attempt: 1, output: 1, now: 21 }).thenOutcome('ignored').then([]);
+    given(squares, [...running, ...cancelled.events]).when({ type: 'CancelProcess', reason: 'again', now: 22 }).thenOutcome('ignored');
+  });
+
+  it('fails the process, naming the step, when a step function throws', () => {
+    const result = given(squares, [started, numbersStarted, numbersScheduled]).when({ type: 'CompleteTask', taskId: 'p/numbers/0', attempt: 1, output: 'not an array', now: 5 });
+    assert.deepEqual(result.events.map((e) => e.type), ['TaskCompleted', 'ProcessFailed']);
+    assert.match((result.events[1] as Extract<ProcessEvent, { type: 'ProcessFailed' }>).data.reason, /step "squared" items threw: items must return an array/);
+  });
+
+  it('starts a process once', () => {
+    given(squares, running).when({ type: 'StartProcess', processId: 'p', definition: 'squares', version: 1, input: { n: 2 }, now: 30 }).thenOutcome('duplicate').then([]);
+  });
+});
