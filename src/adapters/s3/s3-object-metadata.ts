@@ -1,0 +1,54 @@
+/**
+ * @module adapters/s3/s3-object-metadata
+ * What an object written by `S3BlobStore` says about itself, as user
+ * metadata (`x-amz-meta-*` headers), so `head` and `list` learn a blob's
+ * ref without reading its content:
+ *
+ * | header                     | value                                   |
+ * | -------------------------- | --------------------------------------- |
+ * | `x-amz-meta-millrace-sha256` | lower-case hex SHA-256 of the content |
+ * | `x-amz-meta-millrace-size`   | content length in bytes, decimal      |
+ *
+ * The size duplicates `Content-Length` on purpose: an object replaced
+ * behind the store's back with other bytes but copied metadata (or cut
+ * short by a broken tool) then disagrees with itself, and is reported as
+ * `STORAGE_CORRUPT` instead of yielding a ref that no `get` could satisfy.
+ */
+import { MillraceError } from '../../core/errors.js';
+
+const SHA256_FIELD = 'millrace-sha256';
+const SIZE_FIELD = 'millrace-size';
+
+/** The metadata to write with a blob. */
+export function blobMetadata(size: number, sha256: string): Record<string, string> {
+  return { [SHA256_FIELD]: sha256, [SIZE_FIELD]: String(size) };
+}
+
+/**
+ * Reads size and hash back from a `HeadObject` answer. Throws
+ * `STORAGE_CORRUPT` naming `key` when the object was not written by this
+ * store or no longer matches what it recorded.
+ */
+export function readBlobMetadata(
+  key: string,
+  metadata: Record<string, string> | undefined,
+  contentLength: number | undefined,
+): { size: number; sha256: string } {
+  const sha256 = metadata?.[SHA256_FIELD];
+  const recorded = metadata?.[SIZE_FIELD];
+  if (sha256 === undefined || recorded === undefined) {
+    throw corrupt(key, 'has no millrace-sha256/millrace-size metadata: it was not written by an S3BlobStore');
+  }
+  if (!/^[0-9a-f]{64}$/.test(sha256) || !/^(0|[1-9]\d{0,15})$/.test(recorded)) {
+    throw corrupt(key, 'has malformed millrace-sha256/millrace-size metadata');
+  }
+  const size = Number(recorded);
+  if (contentLength !== undefined && contentLength !== size) {
+    throw corrupt(key, `holds ${contentLength} bytes but recorded ${size}`, { expected: size, actual: contentLength });
+  }
+  return { size, sha256 };
+}
+
+function corrupt(key: string, problem: string, extra: Record<string, number> = {}): MillraceError {
+  return new MillraceError('STORAGE_CORRUPT', `S3 object for blob "${key}" ${problem}`, { key, ...extra });
+}
