@@ -11,7 +11,9 @@ import { registerBench } from './commands/bench.js';
 import { registerDemo } from './commands/demo.js';
 import { registerPlanned } from './commands/not-yet.js';
 import { registerQueue } from './commands/queue.js';
+import { registerProcessCommands } from './commands/processes.js';
 import { registerRun } from './commands/run.js';
+import { registerTask } from './commands/task.js';
 import { registerWorker } from './commands/worker.js';
 
 const EXIT_USAGE = 2;
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerWorker(program);
   registerRun(program);
+  registerProcessCommands(program);
+  registerTask(program);
   registerQueue(program);
   registerBench(program);
   registerPlanned(program);

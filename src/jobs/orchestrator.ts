@@ -148,7 +148,7 @@ export class Orchestrator {
   async get(processId: string): Promise<ProcessView> {
     const state = await this.manager.state(processId);
     if (state === undefined) throw notFound(processId);
-    const view = viewProcess(state, this.registry.get(state.definition, state.version));
+    const view = viewProcess(state, this.registry.find(state.definition, state.version));
     if (view.output !== undefined) view.output = await checkOut(view.output, this.options.blobs);
     return view;
   }

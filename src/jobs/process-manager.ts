@@ -25,7 +25,7 @@ import type { EventStore, NewEvent } from '../ports/event-store.js';
 import { checkIn, checkOut, isClaimTicket } from '../workers/claim-check.js';
 import type { CommandOutcome, ProcessCommand } from './process-commands.js';
 import { decide } from './process-decider.js';
-import type { ProcessDefinition } from './process-definition.js';
+import { defineProcess, type ProcessDefinition } from './process-definition.js';
 import { processStreamId, type ProcessEvent } from './process-events.js';
 import type { ProcessRegistry } from './process-registry.js';
 import { foldProcess, type ProcessState } from './process-state.js';
@@ -64,6 +64,9 @@ interface Loaded {
 }
 
 const MAX_CONFLICT_RETRIES = 5;
+
+/** Stands in for a definition this process has not loaded, for commands that need no steps. */
+const CANCEL_ONLY: ProcessDefinition = defineProcess('cancel-only', 1, (p) => void p.task('none', { task: 'none' }));
 
 export class ProcessManager {
   private readonly inboxes = new Map<string, Pending[]>();
@@ -132,8 +135,8 @@ export class ProcessManager {
     const results: CommandResult[] = [];
     const allEvents: ProcessEvent[] = [];
     for (const command of commands) {
-      const definition = loaded.definition ?? this.definitionFor(command);
-      loaded.definition = definition;
+      const definition = loaded.definition ?? this.definitionFor(command, loaded.state);
+      if (definition !== CANCEL_ONLY) loaded.definition = definition;
       const decision = decide(loaded.state, command, definition, { resolveOutput: (v) => resolveClaim(v, loaded.claimed) });
       loaded.state = decision.state;
       allEvents.push(...decision.events);
@@ -150,9 +153,12 @@ export class ProcessManager {
     return results;
   }
 
-  private definitionFor(command: ProcessCommand): ProcessDefinition {
-    if (command.type !== 'StartProcess') throw new MillraceError('PROCESS_NOT_FOUND', `no process for command ${command.type}`);
-    return this.options.registry.get(command.definition, command.version);
+  private definitionFor(command: ProcessCommand, state: ProcessState | undefined): ProcessDefinition {
+    if (command.type === 'StartProcess') return this.options.registry.get(command.definition, command.version);
+    if (state === undefined) throw new MillraceError('PROCESS_NOT_FOUND', `no process for command ${command.type}`);
+    // Cancelling needs no steps: a CLI in another process can cancel without loading the definition.
+    if (command.type === 'CancelProcess') return CANCEL_ONLY;
+    return this.options.registry.get(state.definition, state.version);
   }
 
   private async load(processId: string): Promise<Loaded> {
@@ -161,7 +167,7 @@ export class ProcessManager {
     const stored = await this.options.events.read(processStreamId(processId));
     const events = stored.map((e) => ({ type: e.type, data: e.data }) as ProcessEvent);
     const state = foldProcess(events);
-    const definition = state === undefined ? undefined : this.options.registry.get(state.definition, state.version);
+    const definition = state === undefined ? undefined : this.options.registry.find(state.definition, state.version);
     const loaded: Loaded = { state, definition, claimed: new Map() };
     if (state !== undefined) await this.loadClaims(loaded, [state.input, ...[...state.tasks.values()].filter((t) => t.status === 'completed').map((t) => t.output)]);
     return loaded;

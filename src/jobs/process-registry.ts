@@ -37,6 +37,11 @@ export class ProcessRegistry {
     return definition;
   }
 
+  /** Like `get`, but `undefined` instead of an error. */
+  find(name: string, version: number): ProcessDefinition | undefined {
+    return this.versions.get(name)?.get(version);
+  }
+
   /** Every registered (name, version). */
   list(): Array<{ name: string; version: number }> {
     return [...this.versions].flatMap(([name, byVersion]) => [...byVersion.keys()].map((version) => ({ name, version })));

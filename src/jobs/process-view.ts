@@ -34,7 +34,11 @@ export interface ProcessView {
   cancelReason?: string;
 }
 
-export function viewProcess(state: ProcessState, definition: ProcessDefinition): ProcessView {
+/**
+ * Builds the view. Without the definition (a CLI in another process), the
+ * steps shown are those the history has reached, in the order they started.
+ */
+export function viewProcess(state: ProcessState, definition?: ProcessDefinition): ProcessView {
   const perStep = new Map<string, { failed: number; retries: number }>();
   for (const task of state.tasks.values()) {
     const counts = perStep.get(task.step) ?? { failed: 0, retries: 0 };
@@ -42,7 +46,9 @@ export function viewProcess(state: ProcessState, definition: ProcessDefinition):
     counts.retries += task.attempt - 1;
     perStep.set(task.step, counts);
   }
-  const steps = definition.steps.map((step): StepView => {
+  const declared = definition?.steps.map((step) => ({ name: step.name, task: step.task, after: step.after }))
+    ?? [...state.steps.keys()].map((name) => ({ name, task: [...state.tasks.values()].find((t) => t.step === name)?.task ?? '', after: [] as string[] }));
+  const steps = declared.map((step): StepView => {
     const s = state.steps.get(step.name);
     const counts = perStep.get(step.name) ?? { failed: 0, retries: 0 };
     return {

@@ -32,7 +32,7 @@ describe('millrace CLI', () => {
     const result = millrace('demo', '--threads', 'many');
     assert.equal(result.status, 2);
     assert.match(result.stderr, /--threads <n>.*expected an integer from 1 to 1024, got "many"/);
-    const badJson = millrace('run', 'echo', '--input', '{"__proto__": 1}');
+    const badJson = millrace('task', 'echo', '--input', '{"__proto__": 1}');
     assert.equal(badJson.status, 2);
     assert.match(badJson.stderr, /JSON key "__proto__" is not allowed/);
   });
@@ -51,7 +51,7 @@ describe('millrace CLI', () => {
     const dir = createTempDir();
     try {
       const tasks = new URL('../fixtures/tasks.ts', import.meta.url).pathname;
-      const result = millrace('run', 'add', '--input', '{"a": 2, "b": 3}', '--tasks', tasks, '--threads', '1', '--data-dir', dir.path);
+      const result = millrace('task', 'add', '--input', '{"a": 2, "b": 3}', '--tasks', tasks, '--threads', '1', '--data-dir', dir.path);
       assert.equal(result.status, 0, result.stderr);
       assert.deepEqual(JSON.parse(result.stdout.trim()), { index: 0, ok: true, output: { sum: 5 } });
       const stats = millrace('queue', 'stats', 'tasks', '--data-dir', dir.path);
@@ -69,6 +69,51 @@ describe('millrace CLI', () => {
       assert.equal(result.status, 0, result.stderr);
       assert.match(result.stdout, /words counted {6}2400 \(checked against the corpus: exact\)/);
       assert.match(result.stdout, /12 in 3 map tasks/);
+    } finally {
+      dir.remove();
+    }
+  });
+});
+
+describe('millrace run / status / history / cancel', () => {
+  it('runs a process from a module, then shows its status and history from another invocation', () => {
+    const dir = createTempDir();
+    try {
+      const module = new URL('../fixtures/process-module.ts', import.meta.url).pathname;
+      const run = millrace('run', module, '--input-json', '{"n": 3}', '--threads', '1', '--data-dir', dir.path, '--quiet');
+      assert.equal(run.status, 0, run.stderr);
+      const result = JSON.parse(run.stdout) as { processId: string; status: string; output: number };
+      assert.deepEqual([result.status, result.output], ['completed', 1 + 4 + 9 + 3]);
+
+      const status = millrace('status', result.processId, '--data-dir', dir.path);
+      assert.equal(status.status, 0, status.stderr);
+      assert.match(status.stdout, /squares v1 {2}completed/);
+      assert.match(status.stdout, /squared +3\/3 +100%/);
+
+      const history = millrace('history', result.processId, '--data-dir', dir.path);
+      assert.equal(history.status, 0, history.stderr);
+      assert.match(history.stdout, /ProcessStarted +squares v1/);
+      assert.match(history.stdout, /ProcessCompleted/);
+
+      const list = millrace('status', '--data-dir', dir.path);
+      assert.match(list.stdout, new RegExp(`${result.processId} +squares v1 +completed`));
+
+      const cancel = millrace('cancel', result.processId, '--data-dir', dir.path);
+      assert.match(cancel.stdout, /was not running; nothing to cancel/);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('names a missing module, an unknown process and an unknown id', () => {
+    assert.match(millrace('run', 'no/such/module.ts').stderr, /CONFIG_INVALID: no such file or folder: no\/such\/module.ts/);
+    const module = new URL('../fixtures/process-module.ts', import.meta.url).pathname;
+    assert.match(millrace('run', module, '--process', 'nope').stderr, /PROCESS_DEFINITION_UNKNOWN: .*defines no process named "nope" \(it defines: squares v1\)/);
+    const dir = createTempDir();
+    try {
+      const status = millrace('status', 'no-such-id', '--data-dir', dir.path);
+      assert.equal(status.status, 1);
+      assert.match(status.stderr, /PROCESS_NOT_FOUND: no process with id no-such-id/);
     } finally {
       dir.remove();
     }

@@ -1,60 +1,109 @@
-/** `millrace run`: publish tasks and wait for their results. */
-import { readFileSync } from 'node:fs';
+/** `millrace run <module>`: run a process from a module on the embedded engine, with live progress. */
+import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { decodeJson } from '../../core/json-codec.js';
-import { createMillrace } from '../../runtime/millrace.js';
-import { jsonOption, intOption } from '../parse.js';
-import { createProgressBar } from '../progress.js';
+import { MillraceError } from '../../core/errors.js';
+import type { BlobRef } from '../../ports/blob-store.js';
+import { createMillrace, type Millrace } from '../../runtime/millrace.js';
+import { loadUserModule, pickProcess } from '../module-loader.js';
+import { intOption, jsonOption } from '../parse.js';
+import { createProcessProgress } from '../process-progress.js';
 
 interface RunFlags {
-  input?: unknown;
-  inputs?: string;
-  tasks?: string;
+  process?: string;
+  version?: number;
+  input?: string[];
+  inputJson?: unknown;
+  out?: string;
   threads?: number;
-  queue: string;
   dataDir?: string;
+  quiet?: boolean;
 }
 
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('run a task once per input and print the results as JSON lines')
-    .argument('<task>', 'task name')
-    .option('--input <json>', 'one input, as JSON', jsonOption)
-    .option('--inputs <file>', 'a file of inputs, one JSON document per line')
-    .option('--tasks <module>', 'also start a worker for this module in this process (otherwise a running `millrace worker` serves them)')
-    .option('--threads <n>', 'worker threads when --tasks is given', intOption(1, 1024))
-    .option('--queue <name>', 'task queue', 'tasks')
+    .description('run a process defined in a module (file or folder), embedded, with live progress')
+    .argument('<module>', 'module exporting defineProcess/defineMapReduce results and their tasks, e.g. examples/page-hits')
+    .option('--process <name>', 'which process, when the module defines several')
+    .option('--version <n>', 'which version (default: the latest)', intOption(1, 1_000_000))
+    .option('--input <file...>', 'input files: uploaded to the blob store and passed as { files: [BlobRef…] }')
+    .option('--input-json <json>', 'the process input as JSON (merged with { files } when --input is given)', jsonOption)
+    .option('--out <dir>', 'write every blob the output refers to into this folder')
+    .option('--threads <n>', 'worker threads (default: cores)', intOption(1, 1024))
     .option('--data-dir <dir>', 'embedded state directory (default: MILLRACE_DATA_DIR or ./.millrace)')
-    .action(async (task: string, flags: RunFlags) => {
-      const inputs = readInputs(flags);
+    .option('--quiet', 'no progress display')
+    .action(async (modulePath: string, flags: RunFlags) => {
+      const loaded = await loadUserModule(modulePath);
+      const definition = pickProcess(loaded, flags.process, flags.version);
       const millrace = createMillrace({ dataDir: flags.dataDir, threads: flags.threads, logLevel: 'warn' });
       try {
-        const worker = flags.tasks === undefined ? undefined : await millrace.startWorker({ tasks: flags.tasks, queueName: flags.queue });
-        const progress = createProgressBar(`running ${task}`);
-        const report = await millrace.runTasks(task, inputs, { queueName: flags.queue, onProgress: ({ done, total }) => progress.update(done, total) });
-        progress.finish();
-        await worker?.stop();
-        for (const [index, result] of report.results.entries()) {
-          process.stdout.write(`${JSON.stringify(result.ok ? { index, ok: true, output: report.outputs[index] } : { index, ok: false, failure: result.failure })}\n`);
+        const input = await buildInput(millrace, flags);
+        await millrace.startWorker({ tasks: loaded.url });
+        millrace.orchestrator.register(definition);
+        await millrace.startOrchestrator();
+        const processId = await millrace.orchestrator.startProcess(definition.name, input, { version: definition.version });
+        process.stderr.write(`process ${processId} (${definition.name} v${definition.version}) started; follow it with \`millrace status ${processId}\`\n`);
+        const progress = flags.quiet ? undefined : createProcessProgress();
+        const ticker = setInterval(() => void millrace.orchestrator.get(processId).then((view) => progress?.update(view)), 250);
+        const view = await millrace.orchestrator.wait(processId).finally(() => clearInterval(ticker));
+        progress?.finish(view);
+        if (view.status !== 'completed') {
+          process.stderr.write(`process ${processId} ${view.status}: ${view.failure?.reason ?? view.cancelReason ?? ''}\n`);
+          process.exitCode = 1;
+          return;
         }
-        if (report.failed > 0) process.exitCode = 1;
+        if (flags.out !== undefined) {
+          for (const file of await writeOutputs(millrace, view.output, flags.out)) process.stdout.write(`wrote ${file}\n`);
+        }
+        process.stdout.write(`${JSON.stringify({ processId, status: view.status, output: view.output }, null, 2)}\n`);
       } finally {
         await millrace.close();
       }
     });
 }
 
-function readInputs(flags: RunFlags): unknown[] {
-  if (flags.input !== undefined && flags.inputs !== undefined) throw new InvalidArgumentError('give --input or --inputs, not both');
-  if (flags.inputs === undefined) return [flags.input ?? null];
-  const lines = readFileSync(flags.inputs, 'utf8').split('\n').filter((line) => line.trim().length > 0);
-  return lines.map((line, index) => {
+async function buildInput(millrace: Millrace, flags: RunFlags): Promise<unknown> {
+  if (flags.input === undefined) return flags.inputJson ?? null;
+  if (flags.inputJson !== undefined && (typeof flags.inputJson !== 'object' || flags.inputJson === null || Array.isArray(flags.inputJson))) {
+    throw new InvalidArgumentError('--input-json must be a JSON object when --input files are given');
+  }
+  const files: BlobRef[] = [];
+  for (const path of flags.input) {
+    const full = resolve(path);
     try {
-      return decodeJson(line);
+      files.push(await millrace.blobs.put(`inputs/${Date.now()}-${basename(full)}`, createReadStream(full)));
     } catch (error) {
-      throw new InvalidArgumentError(`${flags.inputs} line ${index + 1}: ${(error as Error).message}`);
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new MillraceError('CONFIG_INVALID', `input file not found: ${path}`, { path });
+      throw error;
     }
-  });
+  }
+  return { ...(flags.inputJson as object | undefined), files };
+}
+
+/** Writes each blob referenced anywhere in the output to `dir`, named after the last segment of its key. */
+async function writeOutputs(millrace: Millrace, output: unknown, dir: string): Promise<string[]> {
+  const refs: BlobRef[] = [];
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(visit);
+    else if (isBlobRef(value)) refs.push(value);
+    else if (typeof value === 'object' && value !== null) Object.values(value).forEach(visit);
+  };
+  visit(output);
+  if (refs.length === 0) throw new MillraceError('CONFIG_INVALID', '--out was given but the process output refers to no blob');
+  mkdirSync(dir, { recursive: true });
+  const written: string[] = [];
+  for (const ref of refs) {
+    const target = join(dir, ref.key.split('/').pop()!);
+    writeFileSync(target, await millrace.blobs.get(ref));
+    written.push(target);
+  }
+  return written;
+}
+
+function isBlobRef(value: unknown): value is BlobRef {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.store === 'string' && typeof v.key === 'string' && typeof v.size === 'number' && typeof v.sha256 === 'string';
 }
