@@ -23,7 +23,8 @@
  * ```
  */
 export { PostgresEventStore, type PostgresEventStoreOptions } from './postgres-event-store.js';
-export { PostgresLog, type PostgresLogOptions, type RecordPosition } from './postgres-log.js';
+export { PostgresLog, type PostgresLogOptions } from './postgres-log.js';
+export type { RecordPosition } from './postgres-log-append.js';
 export { PostgresCheckpointStore, type PostgresCheckpointStoreOptions, type PostgresCheckpointCommit } from './postgres-checkpoint-store.js';
 export type { PostgresOptions } from './pg-database.js';
 export { DEFAULT_SCHEMA, validateSchema } from './pg-schema.js';

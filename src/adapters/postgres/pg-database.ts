@@ -22,6 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 import { MillraceError, type ErrorDetails } from '../../core/errors.js';
+import { stableHash } from '../../core/ids.js';
 import { classifyPgError, connectFailure, outcomeUnknown, translatePgError, type PgErrorContext } from './pg-errors.js';
 import { applyMigrations, DEFAULT_SCHEMA, inSchema, validateSchema, type PgMigration } from './pg-schema.js';
 
@@ -53,6 +54,12 @@ export interface PostgresOptions {
   retries?: number;
   /** First retry delay in ms, doubled on each retry after. @defaultValue 10 */
   retryDelayMs?: number;
+}
+
+/** A named prepared statement (see {@link PgDatabase.statement}). */
+export interface PgStatement {
+  name: string;
+  text: string;
 }
 
 /** How to settle a write whose COMMIT was lost: run it again, or look whether it landed. */
@@ -114,6 +121,17 @@ export class PgDatabase {
     return inSchema(text, this.schema);
   }
 
+  /**
+   * A parameterised SQL constant as a named prepared statement: each
+   * connection parses and plans it once, then only binds values (the
+   * planning of the batch statements costs as much as a round trip). The
+   * name derives from the text, schema included, so it never clashes.
+   */
+  statement(text: string): PgStatement {
+    const sql = this.sql(text);
+    return { name: `millrace_${stableHash(sql)}`, text: sql };
+  }
+
   /** Applies the component's migrations once; a failed attempt is retried by the next call. */
   ready(): Promise<void> {
     this.migrated ??= this.run((client) => applyMigrations(client, this.schema, this.component.name, this.component.migrations), {
@@ -128,8 +146,8 @@ export class PgDatabase {
   }
 
   /** A read (or an idempotent write) in autocommit, retried freely. */
-  async query<R extends object>(text: string, values: readonly unknown[], details: ErrorDetails): Promise<R[]> {
-    return this.run(async (client) => (await client.query<R>(text, values as unknown[])).rows, { details, ambiguous: 'retry' });
+  async query<R extends object>(statement: PgStatement, values: readonly unknown[], details: ErrorDetails): Promise<R[]> {
+    return this.run(async (client) => (await client.query<R>({ ...statement, values: values as unknown[] })).rows, { details, ambiguous: 'retry' });
   }
 
   /**

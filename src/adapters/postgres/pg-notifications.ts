@@ -40,6 +40,8 @@ interface Watcher {
 /** One LISTEN connection and the watchers it wakes. */
 export class PgNotifications {
   private client: PoolClient | undefined;
+  /** Lets the current connection go (set while one is listening). */
+  private detach: (() => void) | undefined;
   private connecting: Promise<void> | undefined;
   private users = 0;
   private closed = false;
@@ -153,8 +155,6 @@ export class PgNotifications {
     // Closed, or every tail ended, while LISTEN was on its way.
     if (this.closed || this.users === 0) this.disconnect();
   }
-
-  private detach: (() => void) | undefined;
 
   private disconnect(): void {
     const detach = this.detach;

@@ -24,7 +24,7 @@ import { MillraceError } from '../../core/errors.js';
 import { decodeJson, encodeJson } from '../../core/json-codec.js';
 import type { Checkpoint, CheckpointStore, InputOffsets } from '../../ports/checkpoint-store.js';
 import { crc32Continue } from '../common/log-record-checksum.js';
-import { PgDatabase, type PostgresOptions } from './pg-database.js';
+import { PgDatabase, type PgStatement, type PostgresOptions } from './pg-database.js';
 import { assertStorableText } from './pg-errors.js';
 import {
   CHECKPOINT_STORE_COMPONENT,
@@ -80,12 +80,12 @@ export class PostgresCheckpointStore implements CheckpointStore {
     this.db = new PgDatabase(options, { name: CHECKPOINT_STORE_COMPONENT, applicationName: 'millrace-checkpoint-store', migrations: CHECKPOINT_STORE_MIGRATIONS });
     this.pool = this.db.pool;
     this.clock = options.clock ?? new SystemClock();
-    const sql = (text: string): string => this.db.sql(text);
+    const statement = (text: string): PgStatement => this.db.statement(text);
     this.statements = {
-      load: sql(SELECT_CHECKPOINT),
-      version: sql(SELECT_CHECKPOINT_VERSION),
-      insert: sql(INSERT_FIRST_CHECKPOINT),
-      update: sql(UPDATE_CHECKPOINT),
+      load: statement(SELECT_CHECKPOINT),
+      version: statement(SELECT_CHECKPOINT_VERSION),
+      insert: statement(INSERT_FIRST_CHECKPOINT),
+      update: statement(UPDATE_CHECKPOINT),
     };
   }
 
@@ -179,11 +179,11 @@ export class PostgresCheckpointStore implements CheckpointStore {
     const state = Buffer.from(c.state.buffer, c.state.byteOffset, c.state.byteLength);
     const written =
       c.expected === 0
-        ? await client.query<{ version: string }>(this.statements.insert, [c.pipeline, state, c.offsets, c.committedAt, c.crc])
-        : await client.query<{ version: string }>(this.statements.update, [c.pipeline, c.expected, state, c.offsets, c.committedAt, c.crc]);
+        ? await client.query<{ version: string }>({ ...this.statements.insert, values: [c.pipeline, state, c.offsets, c.committedAt, c.crc] })
+        : await client.query<{ version: string }>({ ...this.statements.update, values: [c.pipeline, c.expected, state, c.offsets, c.committedAt, c.crc] });
     const row = written.rows[0];
     if (row !== undefined) return Number(row.version);
-    const current = (await client.query<{ version: string }>(this.statements.version, [c.pipeline])).rows[0];
+    const current = (await client.query<{ version: string }>({ ...this.statements.version, values: [c.pipeline] })).rows[0];
     const actual = current === undefined ? 0 : Number(current.version);
     throw new MillraceError('CHECKPOINT_CONFLICT', `checkpoint of ${c.pipeline} is at version ${actual}, expected ${c.expected}`, {
       pipeline: c.pipeline,

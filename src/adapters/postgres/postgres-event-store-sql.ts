@@ -59,16 +59,26 @@ export const SELECT_STREAM_HEAD = 'SELECT version, position FROM {schema}.events
 export const SELECT_EVENT_PLACES = 'SELECT event_id, stream_id, version, position FROM {schema}.events WHERE event_id = ANY($1::text[])';
 
 /**
- * A whole batch in one statement. Rows are inserted in input order, so the
- * identity (evaluated per row as it is inserted) rises with the version.
- * $1 stream, $2 version before the batch, $3 recorded_at, $4-$7 per-event arrays.
+ * The version check and the whole batch in one round trip: the insert
+ * happens only if the stream's head is the expected version ($2; NULL for
+ * `'any'`), and the head is returned either way, to name it in a conflict.
+ * The head is read after the append lock was taken (a previous statement),
+ * so it reflects every earlier append. Rows are inserted in input order, so
+ * the identity, evaluated per row as it is inserted, rises with the version.
+ * $1 stream, $3 recorded_at, $4-$7 per-event arrays.
  */
-export const INSERT_EVENTS = `
-  INSERT INTO {schema}.events (event_id, stream_id, version, type, data, metadata, recorded_at)
-  SELECT e.event_id, $1, $2::bigint + e.n, e.type, e.data, e.metadata, $3
-  FROM unnest($4::text[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY AS e(event_id, type, data, metadata, n)
-  ORDER BY e.n
-  RETURNING version, position`;
+export const APPEND_EVENTS = `
+  WITH head AS (
+    SELECT coalesce(max(version), 0) AS version FROM {schema}.events WHERE stream_id = $1
+  ), inserted AS (
+    INSERT INTO {schema}.events (event_id, stream_id, version, type, data, metadata, recorded_at)
+    SELECT e.event_id, $1, head.version + e.n, e.type, e.data, e.metadata, $3
+    FROM head, unnest($4::text[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY AS e(event_id, type, data, metadata, n)
+    WHERE $2::bigint IS NULL OR head.version = $2::bigint
+    ORDER BY e.n
+    RETURNING position
+  )
+  SELECT head.version AS head_version, (SELECT max(position) FROM inserted) AS position FROM head`;
 
 const EVENT_COLUMNS = 'event_id, stream_id, version, position, type, data, metadata, recorded_at';
 

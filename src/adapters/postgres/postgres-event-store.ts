@@ -19,14 +19,14 @@ import { MillraceError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { decodeJson, encodeJson } from '../../core/json-codec.js';
 import type { AppendResult, EventStore, ExpectedVersion, NewEvent, StoredEvent } from '../../ports/event-store.js';
-import { PgDatabase, type PostgresOptions } from './pg-database.js';
+import { PgDatabase, type PgStatement, type PostgresOptions } from './pg-database.js';
 import { assertStorableText } from './pg-errors.js';
 import {
+  APPEND_EVENTS,
   BEGIN_APPEND,
   EVENT_ID_CONSTRAINT,
   EVENT_STORE_COMPONENT,
   EVENT_STORE_MIGRATIONS,
-  INSERT_EVENTS,
   SELECT_ALL_EVENTS,
   SELECT_EVENT_PLACES,
   SELECT_STREAM_EVENTS,
@@ -81,14 +81,14 @@ export class PostgresEventStore implements EventStore {
     this.db = new PgDatabase(options, { name: EVENT_STORE_COMPONENT, applicationName: 'millrace-event-store', migrations: EVENT_STORE_MIGRATIONS });
     this.pool = this.db.pool;
     this.clock = options.clock ?? new SystemClock();
-    const sql = (text: string): string => this.db.sql(text);
+    const statement = (text: string): PgStatement => this.db.statement(text);
     this.statements = {
-      begin: sql(BEGIN_APPEND),
-      head: sql(SELECT_STREAM_HEAD),
-      places: sql(SELECT_EVENT_PLACES),
-      insert: sql(INSERT_EVENTS),
-      stream: sql(SELECT_STREAM_EVENTS),
-      all: sql(SELECT_ALL_EVENTS),
+      begin: this.db.sql(BEGIN_APPEND),
+      head: statement(SELECT_STREAM_HEAD),
+      places: statement(SELECT_EVENT_PLACES),
+      append: statement(APPEND_EVENTS),
+      stream: statement(SELECT_STREAM_EVENTS),
+      all: statement(SELECT_ALL_EVENTS),
     };
   }
 
@@ -164,23 +164,25 @@ export class PostgresEventStore implements EventStore {
       const original = await this.findOriginalAppend(client, streamId, events, expected);
       if (original !== undefined) return original;
     }
-    const head = (await client.query<{ version: string; position: string }>(this.statements.head, [streamId])).rows[0];
-    const actual = head === undefined ? 0 : Number(head.version);
-    if (!versionMatches(expected, actual)) {
-      throw conflict(`stream ${streamId} is at version ${actual}, expected ${String(expected)}`, streamId, expected, actual);
+    if (events.length === 0) {
+      const head = (await client.query<{ version: string; position: string }>({ ...this.statements.head, values: [streamId] })).rows[0];
+      const actual = head === undefined ? 0 : Number(head.version);
+      if (!versionMatches(expected, actual)) throw staleVersion(streamId, expected, actual);
+      return { version: actual, position: head === undefined ? 0 : Number(head.position) };
     }
-    if (events.length === 0) return { version: actual, position: head === undefined ? 0 : Number(head.position) };
-    const inserted = await client.query<{ version: string; position: string }>(this.statements.insert, [
+    const values = [
       streamId,
-      actual,
+      expected === 'any' ? null : expectedNumber(expected),
       this.clock.now(),
       events.map((event) => event.id),
       events.map((event) => event.type),
       events.map((event) => event.data),
       events.map((event) => event.metadata),
-    ]);
-    const position = Math.max(...inserted.rows.map((row) => Number(row.position)));
-    return { version: actual + events.length, position };
+    ];
+    const row = (await client.query<{ head_version: string; position: string | null }>({ ...this.statements.append, values })).rows[0]!;
+    const actual = Number(row.head_version);
+    if (row.position === null) throw staleVersion(streamId, expected, actual);
+    return { version: actual + events.length, position: Number(row.position) };
   }
 
   /**
@@ -189,7 +191,7 @@ export class PostgresEventStore implements EventStore {
    * else mean the batch is not a retry but a clash.
    */
   private async findOriginalAppend(client: PoolClient, streamId: string, events: PendingEvent[], expected: ExpectedVersion): Promise<AppendResult | undefined> {
-    const found = await client.query<EventPlace>(this.statements.places, [events.map((event) => event.id)]);
+    const found = await client.query<EventPlace>({ ...this.statements.places, values: [events.map((event) => event.id)] });
     if (found.rows.length === 0) return undefined;
     const byId = new Map(found.rows.map((row) => [row.event_id, { streamId: row.stream_id, version: Number(row.version), position: Number(row.position) }]));
     const places = events.map((event) => byId.get(event.id));
@@ -232,6 +234,10 @@ function expectedNumber(expected: number | 'no-stream'): number {
 
 function versionMatches(expected: ExpectedVersion, actual: number): boolean {
   return expected === 'any' || expectedNumber(expected) === actual;
+}
+
+function staleVersion(streamId: string, expected: ExpectedVersion, actual: number): MillraceError {
+  return conflict(`stream ${streamId} is at version ${actual}, expected ${String(expected)}`, streamId, expected, actual);
 }
 
 function conflict(message: string, streamId: string, expected: ExpectedVersion, actual: number | undefined, eventId?: string): MillraceError {

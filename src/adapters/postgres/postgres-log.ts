@@ -1,6 +1,8 @@
 /**
  * @module adapters/postgres/postgres-log
- * The cluster `Log`: topics, partitions and records in PostgreSQL.
+ * The cluster `Log`: topics, partitions and records in PostgreSQL. The
+ * write path is in `postgres-log-append.ts`, the wake-ups in
+ * `pg-notifications.ts`; this file holds the port, reads and tails.
  *
  * ```
  * append ─► BEGIN ─► [claim round-robin slots] ─► lock partitions, read next offsets
@@ -14,13 +16,13 @@ import type { Pool, PoolClient } from 'pg';
 import type { Clock } from '../../core/clock.js';
 import { SystemClock } from '../../core/clock.js';
 import { MillraceError } from '../../core/errors.js';
-import { hashKey, stableHash } from '../../core/ids.js';
-import { encodeJsonBytes } from '../../core/json-codec.js';
+import { stableHash } from '../../core/ids.js';
 import type { Log, LogRecord, NewRecord, ReadOptions, TailOptions, TopicInfo } from '../../ports/log.js';
-import { recordChecksum, verifyRecord } from '../common/log-record-checksum.js';
-import { PgDatabase, type PostgresOptions } from './pg-database.js';
+import { verifyRecord } from '../common/log-record-checksum.js';
+import { PgDatabase, type PgStatement, type PostgresOptions } from './pg-database.js';
 import { assertStorableText } from './pg-errors.js';
 import { PgNotifications } from './pg-notifications.js';
+import { checkPartition, encodeRecords, writeRecords, type PendingRecord, type RecordPosition, type Topic } from './postgres-log-append.js';
 import {
   ADVANCE_ROUND_ROBIN,
   INSERT_PARTITIONS,
@@ -45,23 +47,7 @@ export type PostgresLogOptions = PostgresOptions & {
   pollIntervalMs?: number;
 };
 
-/** A position returned by `append`. */
-export type RecordPosition = { partition: number; offset: number };
-
 const DEFAULT_LIMIT = 1000;
-
-/** A record encoded for insertion; encoding happens before a connection is taken. */
-interface PendingRecord {
-  key: string | undefined;
-  partition: number | undefined;
-  timestamp: number;
-  value: Uint8Array;
-}
-
-interface Topic {
-  id: number;
-  partitions: number;
-}
 
 /**
  * PostgreSQL implementation of {@link Log}. Appends are durable on resolve;
@@ -97,17 +83,17 @@ export class PostgresLog implements Log {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     // One channel per schema: deployments sharing a database do not wake each other.
     this.notifications = new PgNotifications(this.pool, `millrace_log_${stableHash(this.db.schema)}`);
-    const sql = (text: string): string => this.db.sql(text);
+    const statement = (text: string): PgStatement => this.db.statement(text);
     this.statements = {
-      insertTopic: sql(INSERT_TOPIC),
-      insertPartitions: sql(INSERT_PARTITIONS),
-      topic: sql(SELECT_TOPIC),
-      endOffsets: sql(SELECT_END_OFFSETS),
-      roundRobin: sql(ADVANCE_ROUND_ROBIN),
-      lock: sql(LOCK_PARTITIONS),
-      write: sql(WRITE_RECORDS),
-      records: sql(SELECT_RECORDS),
-      storedCrcs: sql(SELECT_STORED_CRCS),
+      insertTopic: statement(INSERT_TOPIC),
+      insertPartitions: statement(INSERT_PARTITIONS),
+      topic: statement(SELECT_TOPIC),
+      endOffsets: statement(SELECT_END_OFFSETS),
+      roundRobin: statement(ADVANCE_ROUND_ROBIN),
+      lock: statement(LOCK_PARTITIONS),
+      write: statement(WRITE_RECORDS),
+      records: statement(SELECT_RECORDS),
+      storedCrcs: statement(SELECT_STORED_CRCS),
     };
   }
 
@@ -128,9 +114,9 @@ export class PostgresLog implements Log {
     await this.db.ready();
     const existing = await this.db.run(
       async (client) => {
-        const created = (await client.query<{ topic_id: number }>(this.statements.insertTopic, [topic, partitions, this.clock.now()])).rows[0];
-        if (created !== undefined) await client.query(this.statements.insertPartitions, [created.topic_id, partitions]);
-        return (await client.query<TopicRow>(this.statements.topic, [topic])).rows[0]!;
+        const created = (await client.query<{ topic_id: number }>({ ...this.statements.insertTopic, values: [topic, partitions, this.clock.now()] })).rows[0];
+        if (created !== undefined) await client.query({ ...this.statements.insertPartitions, values: [created.topic_id, partitions] });
+        return (await client.query<TopicRow>({ ...this.statements.topic, values: [topic] })).rows[0]!;
       },
       // Creating is idempotent, so a lost COMMIT is settled by running it again.
       { details: { topic }, begin: 'BEGIN', ambiguous: 'retry' },
@@ -159,7 +145,7 @@ export class PostgresLog implements Log {
     let attemptCrcs: number[] = [];
     const positions = await this.db.run(
       async (client) => {
-        const written = await this.appendOn(client, topic, found, pending);
+        const written = await writeRecords(client, this.statements, this.notifications.channel, topic, found, pending);
         attemptPositions = written.positions;
         attemptCrcs = written.crcs;
         return written.positions;
@@ -180,7 +166,7 @@ export class PostgresLog implements Log {
     const pending = this.encode(topic, records);
     const found = await this.requireTopic(topic);
     try {
-      return (await this.appendOn(client, topic, found, pending)).positions;
+      return (await writeRecords(client, this.statements, this.notifications.channel, topic, found, pending)).positions;
     } catch (error) {
       throw this.db.translate(error, { topic });
     }
@@ -248,37 +234,6 @@ export class PostgresLog implements Log {
     await this.db.close();
   }
 
-  /** The append itself, on a connection whose transaction is open. */
-  private async appendOn(client: PoolClient, topic: string, found: Topic, pending: PendingRecord[]): Promise<{ positions: RecordPosition[]; crcs: number[] }> {
-    if (pending.length === 0) return { positions: [], crcs: [] };
-    for (const record of pending) if (record.partition !== undefined) checkPartition(topic, record.partition, found.partitions);
-    const keyless = pending.filter((record) => record.partition === undefined && record.key === undefined).length;
-    let slot = keyless === 0 ? 0 : Number((await client.query<{ first_slot: string }>(this.statements.roundRobin, [found.id, keyless])).rows[0]!.first_slot);
-    const partitions = pending.map((record) => record.partition ?? (record.key === undefined ? slot++ % found.partitions : hashKey(record.key) % found.partitions));
-    const touched = [...new Set(partitions)].sort((a, b) => a - b);
-    const locked = await client.query<{ partition_no: number; next_offset: string }>(this.statements.lock, [found.id, touched]);
-    const nextOffsets = new Map(locked.rows.map((row) => [row.partition_no, Number(row.next_offset)]));
-    const positions = partitions.map((partition) => {
-      const offset = nextOffsets.get(partition)!;
-      nextOffsets.set(partition, offset + 1);
-      return { partition, offset };
-    });
-    const crcs = pending.map((record, i) => recordChecksum(topic, positions[i]!.partition, positions[i]!.offset, record.key, record.timestamp, record.value));
-    await client.query(this.statements.write, [
-      found.id,
-      touched,
-      touched.map((partition) => nextOffsets.get(partition)!),
-      partitions,
-      positions.map((position) => position.offset),
-      pending.map((record) => record.key ?? null),
-      pending.map((record) => record.timestamp),
-      pending.map((record) => Buffer.from(record.value.buffer, record.value.byteOffset, record.value.byteLength)),
-      crcs,
-      this.notifications.channel,
-    ]);
-    return { positions, crcs };
-  }
-
   /** After a lost COMMIT: the append landed if every place it took holds its very record. */
   private async landed(topic: string, found: Topic, positions: RecordPosition[], crcs: number[]): Promise<RecordPosition[] | undefined> {
     if (positions.length === 0) return undefined;
@@ -291,16 +246,9 @@ export class PostgresLog implements Log {
     return positions.every((p, i) => stored.get(`${p.partition}:${p.offset}`) === crcs[i]) ? positions : undefined;
   }
 
-  /** Validates and encodes a batch; explicit partitions are checked once the topic is known. */
   private encode(topic: string, records: readonly NewRecord[]): PendingRecord[] {
     this.assertOpen();
-    const now = this.clock.now();
-    return records.map((record): PendingRecord => {
-      const timestamp = record.timestamp ?? now;
-      if (!Number.isFinite(timestamp)) throw new MillraceError('CONFIG_INVALID', `record timestamp must be a finite number, not ${timestamp}`, { topic });
-      if (record.key !== undefined) assertStorableText(record.key, 'record key', { topic });
-      return { key: record.key, partition: record.partition, timestamp, value: encodeJsonBytes(record.value) };
-    });
+    return encodeRecords(topic, records, this.clock.now());
   }
 
   private async readRows(topic: string, found: Topic, partition: number, fromOffset: number, limit = DEFAULT_LIMIT): Promise<RecordRow[]> {
@@ -341,10 +289,4 @@ function isAborted(signal: AbortSignal | undefined): boolean {
 function decodeRecord(topic: string, partition: number, row: RecordRow): LogRecord {
   const crc = typeof row.crc === 'string' ? Number(row.crc) : row.crc;
   return verifyRecord(topic, partition, { offset: Number(row.record_offset), key: row.record_key, timestamp: row.timestamp, value: row.value, crc });
-}
-
-function checkPartition(topic: string, partition: number, partitions: number): void {
-  if (!Number.isInteger(partition) || partition < 0 || partition >= partitions) {
-    throw new MillraceError('LOG_PARTITION_INVALID', `topic ${topic} has partitions 0..${partitions - 1}, not ${partition}`, { topic, partition, partitions });
-  }
 }
