@@ -38,6 +38,12 @@ import { resolveConfig, type MillraceConfig } from './config.js';
 export interface CreateMillraceOptions extends Partial<MillraceConfig> {
   logger?: Logger;
   clock?: Clock;
+  /**
+   * Decorates the adapters before anything uses them: for instrumentation
+   * and for fault injection (duplicated or failing deliveries, ambiguous
+   * appends) in tests. @defaultValue none
+   */
+  wrap?: { queue?: (queue: TaskQueue) => TaskQueue; events?: (events: EventStore) => EventStore };
 }
 
 export interface StartWorkerOptions {
@@ -99,9 +105,11 @@ export function createMillrace(options: CreateMillraceOptions = {}): Millrace {
   const clock = options.clock ?? new SystemClock();
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const blobConfig: BlobStoreConfig = { kind: 'fs', root: join(config.dataDir, 'blobs') };
-  const queue = new SqliteTaskQueue({ path: join(config.dataDir, 'queue.db'), clock, logger });
+  const baseQueue = new SqliteTaskQueue({ path: join(config.dataDir, 'queue.db'), clock, logger });
+  const queue = options.wrap?.queue?.(baseQueue) ?? baseQueue;
   const blobs = openBlobStore(blobConfig);
-  const events = new SqliteEventStore({ path: join(config.dataDir, 'events.db'), clock });
+  const baseEvents = new SqliteEventStore({ path: join(config.dataDir, 'events.db'), clock });
+  const events = options.wrap?.events?.(baseEvents) ?? baseEvents;
   const log = new SqliteLog({ path: join(config.dataDir, 'streams.db'), clock });
   const checkpoints = new SqliteCheckpointStore({ path: join(config.dataDir, 'streams.db'), clock });
   const workers = new Set<RunningWorker>();
