@@ -83,6 +83,27 @@ void describe('PostgresCheckpointStore on the server', { skip }, () => {
       assert.deepEqual((await checkpoints.load('sum'))?.offsets, { 'in/0': 10 });
     });
 
+    void it('runs a transaction again when the server aborts it as a deadlock victim', async () => {
+      await adminQuery(`CREATE TABLE "${schema}".scratch (id int PRIMARY KEY, n int NOT NULL)`);
+      await adminQuery(`INSERT INTO "${schema}".scratch VALUES (1, 0), (2, 0)`);
+      const attempts = [0, 0];
+      const firstLocked = [deferred(), deferred()];
+      // Each takes one row, waits until the other has taken the other row, then
+      // asks for it: a deadlock. The victim is rolled back (40P01) and runs again.
+      const crossing = (me: 0 | 1, first: number, second: number): Promise<void> =>
+        checkpoints.withTransaction(async (client) => {
+          attempts[me]!++;
+          await client.query("SET LOCAL deadlock_timeout = '20ms'");
+          await client.query(`UPDATE "${schema}".scratch SET n = n + 1 WHERE id = $1`, [first]);
+          firstLocked[me]!.resolve();
+          await firstLocked[1 - me]!.promise;
+          await client.query(`UPDATE "${schema}".scratch SET n = n + 1 WHERE id = $1`, [second]);
+        });
+      await Promise.all([crossing(0, 1, 2), crossing(1, 2, 1)]);
+      assert.equal(attempts[0]! + attempts[1]!, 3, 'one of them ran twice');
+      assert.deepEqual(await adminQuery(`SELECT n FROM "${schema}".scratch ORDER BY id`), [{ n: 2 }, { n: 2 }]);
+    });
+
     void it('tracks each component\'s migrations in the schema and leaves the borrowed pool open', async () => {
       const events = new PostgresEventStore({ pool, schema });
       await events.migrate();
@@ -164,4 +185,11 @@ async function waitUntil(check: () => Promise<boolean>): Promise<void> {
     if (Date.now() > deadline) assert.fail('condition not met within 5 s');
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** A promise and its resolver (Node 20 has no `Promise.withResolvers`). */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
 }
