@@ -34,6 +34,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Consumer, DeliveryHandler } from '../../ports/task-queue.js';
 import { QueueDelivery } from './queue-delivery.js';
 import type { DeliveryHost } from './queue-delivery.js';
+import type { ConsumerSettings } from './message-validation.js';
 import type { LeaseTarget, QueueStore, WakeHub } from './queue-store.js';
 
 /** What consumer loops share with their queue. */
@@ -45,11 +46,6 @@ export interface ConsumerContext {
   readonly pollIntervalMs: number;
 }
 
-/** Validated `ConsumeOptions`. */
-export interface ConsumerSettings {
-  concurrency: number;
-  leaseMs: number;
-}
 
 /** `draining`: finishing what is in hand. `abandoning`: releasing it. */
 type LoopState = 'running' | 'draining' | 'abandoning' | 'stopped';

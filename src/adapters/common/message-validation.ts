@@ -8,7 +8,7 @@ import { MillraceError } from '../../core/errors.js';
 import { randomFillSync } from 'node:crypto';
 import { encodeJson } from '../../core/json-codec.js';
 import { QUEUE_NAME_PATTERN } from '../../ports/task-queue.js';
-import type { OutgoingMessage } from '../../ports/task-queue.js';
+import type { ConsumeOptions, OutgoingMessage } from '../../ports/task-queue.js';
 import type { PreparedMessage } from './queue-store.js';
 
 /** @throws `QUEUE_NAME_INVALID` */
@@ -18,6 +18,39 @@ export function assertQueueName(queue: unknown): asserts queue is string {
       queue: typeof queue === 'string' ? queue.slice(0, 200) : undefined,
     });
   }
+}
+
+/** Validated `ConsumeOptions`. */
+export interface ConsumerSettings {
+  concurrency: number;
+  leaseMs: number;
+}
+
+/**
+ * Checks `consume` options and applies the adapter's default lease.
+ *
+ * @throws `CONFIG_INVALID`
+ */
+export function resolveConsumeOptions(queue: string, options: ConsumeOptions, defaultLeaseMs: number): ConsumerSettings {
+  const concurrency = options.concurrency;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new MillraceError('CONFIG_INVALID', `consumer concurrency must be an integer >= 1, got ${String(concurrency)}`, { queue });
+  }
+  const leaseMs = options.leaseMs ?? defaultLeaseMs;
+  if (!Number.isFinite(leaseMs) || leaseMs <= 0) {
+    throw new MillraceError('CONFIG_INVALID', `consumer leaseMs must be a positive number, got ${String(leaseMs)}`, { queue });
+  }
+  return { concurrency, leaseMs };
+}
+
+/** How many dead letters `deadLetters` lists when asked for no limit. */
+export const DEFAULT_DEAD_LETTER_LIMIT = 100;
+
+/** @throws `CONFIG_INVALID` */
+export function resolveDeadLetterLimit(queue: string, options: { limit?: number }): number {
+  const limit = options.limit ?? DEFAULT_DEAD_LETTER_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1) throw new MillraceError('CONFIG_INVALID', `dead letter limit must be an integer >= 1, got ${String(limit)}`, { queue });
+  return limit;
 }
 
 /**

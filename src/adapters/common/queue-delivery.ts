@@ -17,12 +17,12 @@
  */
 import { MillraceError, hasCode } from '../../core/errors.js';
 import type { Delivery, NackOptions } from '../../ports/task-queue.js';
-import type { LeaseTarget, LeasedMessage, QueueStore } from './queue-store.js';
+import type { DeliverySettlement, LeaseTarget, LeasedMessage } from './queue-store.js';
 import { prepareReply } from './request-reply.js';
 
 /** What a delivery needs from the consumer that holds it. */
 export interface DeliveryHost {
-  readonly store: QueueStore;
+  readonly store: DeliverySettlement;
   /** Lease length for `extendLease()` without an argument. */
   readonly leaseMs: number;
   /** Rings consumers of `queue` after a settle made a message ready. */
@@ -33,7 +33,7 @@ export interface DeliveryHost {
 
 type SettleState = 'held' | 'settling' | 'settled' | 'lost' | 'released';
 
-/** The `Delivery` handed to handlers by every embedded queue. */
+/** The `Delivery` handed to handlers by every queue adapter (embedded and RabbitMQ). */
 export class QueueDelivery implements Delivery {
   readonly id: string;
   readonly queue: string;

@@ -20,7 +20,7 @@ import type {
 } from '../../ports/task-queue.js';
 import { ConsumerLoop } from './consumer-loop.js';
 import type { ConsumerContext } from './consumer-loop.js';
-import { assertQueueName, prepareMessages } from './message-validation.js';
+import { assertQueueName, prepareMessages, resolveConsumeOptions, resolveDeadLetterLimit } from './message-validation.js';
 import { WakeHub } from './queue-store.js';
 import type { PreparedMessage, QueueStore } from './queue-store.js';
 import { RequestReplyClient, replyQueueName } from './request-reply.js';
@@ -58,7 +58,6 @@ export function resolveTuning(options: QueueTuning): Required<QueueTuning> {
   return tuning;
 }
 
-const DEFAULT_DEAD_LETTER_LIMIT = 100;
 const REPLY_CONCURRENCY = 64;
 
 /** A `TaskQueue` over a store. Adapters wrap it; see `SqliteTaskQueue`, `MemoryTaskQueue`. */
@@ -90,15 +89,8 @@ export class QueueEngine implements TaskQueue {
   consume(queue: string, handler: DeliveryHandler, options: ConsumeOptions): Consumer {
     this.assertOpen(queue);
     assertQueueName(queue);
-    const concurrency = options.concurrency;
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-      throw new MillraceError('CONFIG_INVALID', `consumer concurrency must be an integer >= 1, got ${String(concurrency)}`, { queue });
-    }
-    const leaseMs = options.leaseMs ?? this.settings.defaultLeaseMs;
-    if (!Number.isFinite(leaseMs) || leaseMs <= 0) {
-      throw new MillraceError('CONFIG_INVALID', `consumer leaseMs must be a positive number, got ${String(leaseMs)}`, { queue });
-    }
-    const loop = new ConsumerLoop(this.context, queue, handler, { concurrency, leaseMs }, (stopped) => this.consumers.delete(stopped));
+    const settings = resolveConsumeOptions(queue, options, this.settings.defaultLeaseMs);
+    const loop = new ConsumerLoop(this.context, queue, handler, settings, (stopped) => this.consumers.delete(stopped));
     this.consumers.add(loop);
     loop.start();
     return loop;
@@ -119,9 +111,7 @@ export class QueueEngine implements TaskQueue {
   async deadLetters(queue: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
     this.assertOpen(queue);
     assertQueueName(queue);
-    const limit = options.limit ?? DEFAULT_DEAD_LETTER_LIMIT;
-    if (!Number.isInteger(limit) || limit < 1) throw new MillraceError('CONFIG_INVALID', `dead letter limit must be an integer >= 1, got ${String(limit)}`, { queue });
-    return this.settings.store.deadLetters(queue, limit);
+    return this.settings.store.deadLetters(queue, resolveDeadLetterLimit(queue, options));
   }
 
   async requeueDeadLetter(queue: string, id: string): Promise<void> {

@@ -107,6 +107,13 @@ export interface QueueStore {
 }
 
 /**
+ * What a delivery needs to settle itself: the settle half of a store. The
+ * embedded consumers hand a {@link QueueStore}; the RabbitMQ consumer hands
+ * its own, which settles on the broker channel the delivery came on.
+ */
+export type DeliverySettlement = Pick<QueueStore, 'ack' | 'nack' | 'extend' | 'publish'>;
+
+/**
  * In-process doorbell: "queue X may have ready messages". Consumers poll as
  * well, so a missed ring costs latency, never a message.
  */

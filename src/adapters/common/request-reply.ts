@@ -19,7 +19,7 @@
 import type { Clock } from '../../core/clock.js';
 import { MillraceError } from '../../core/errors.js';
 import { encodeJson } from '../../core/json-codec.js';
-import type { Consumer, DeliveryHandler, OutgoingMessage, RequestOptions } from '../../ports/task-queue.js';
+import type { Consumer, Delivery, OutgoingMessage, RequestOptions } from '../../ports/task-queue.js';
 import { encodePayload, newMessageId, prepareMessages } from './message-validation.js';
 import type { PreparedMessage } from './queue-store.js';
 
@@ -48,13 +48,17 @@ export function prepareReply(replyTo: string, requestId: string, payload: unknow
   };
 }
 
+/** What the client reads from a reply; a `Delivery` is one. */
+export type ReplyHandler = (reply: Pick<Delivery, 'headers' | 'payload'>) => Promise<void>;
+
 /** What the client needs from its queue. */
 export interface RequestReplyDeps {
   readonly clock: Clock;
   readonly replyQueue: string;
   readonly maxAttempts: number;
   publish(queue: string, messages: readonly PreparedMessage[]): Promise<void>;
-  consume(queue: string, handler: DeliveryHandler): Consumer;
+  /** Consumes the reply queue: an ordinary queue (embedded) or the adapter's own reply channel (RabbitMQ). */
+  consume(queue: string, handler: ReplyHandler): Consumer;
 }
 
 interface Waiter {

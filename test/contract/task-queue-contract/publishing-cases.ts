@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import type { Delivery } from '../../../src/ports/task-queue.js';
+import type { Delivery, TaskQueue } from '../../../src/ports/task-queue.js';
 import type { HarnessFactory } from './support.js';
 import { gate, queueName, recorder, rejectsWith, turns, waitFor, withHarness } from './support.js';
 
@@ -59,8 +59,13 @@ export function publishingCases(harness: HarnessFactory): void {
       assert.equal((await queue.stats(q)).ready, 3);
     }));
 
-  void it('ignores a publish whose id is still queued, but accepts it again once acked', () =>
-    withHarness(harness, async ({ queue }) => {
+  void it('ignores a publish whose id is still queued, but accepts it again once acked', (t) =>
+    withHarness(harness, async ({ queue, capabilities }) => {
+      if (capabilities?.dedupesQueuedIds === false) {
+        t.diagnostic('adapter does not deduplicate queued ids (documented): both copies must arrive, with the same id');
+        await bothCopiesArrive(queue);
+        return;
+      }
       const q = queueName('dedup');
       await queue.publish(q, { id: 'same', name: 'first', payload: 1 });
       await queue.publish(q, { id: 'same', name: 'second', payload: 2 });
@@ -131,4 +136,18 @@ export function publishingCases(harness: HarnessFactory): void {
       assert.deepEqual(await queue.stats(q), { ready: 0, delayed: 1, inFlight: 0, deadLettered: 1, redelivered: 0 });
       await turns();
     }));
+}
+
+/** The dedup case for an adapter that does not dedupe: nothing is lost, and the copies share the id consumers dedupe on. */
+async function bothCopiesArrive(queue: TaskQueue): Promise<void> {
+  const q = queueName('no-dedup');
+  await queue.publish(q, { id: 'same', name: 'first', payload: 1 });
+  await queue.publish(q, { id: 'same', name: 'second', payload: 2 });
+  const got = recorder();
+  const consumer = queue.consume(q, async (d) => void got.seen.push(d), { concurrency: 1 });
+  await waitFor(() => got.seen.length === 2, 'both copies');
+  await consumer.stop();
+  assert.deepEqual(got.names(), ['first', 'second']);
+  assert.deepEqual(got.seen.map((d) => d.id), ['same', 'same']);
+  assert.deepEqual(got.attempts(), [1, 1]);
 }

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { Consumer, Delivery } from '../../../src/ports/task-queue.js';
+import { delayCases } from './delay-cases.js';
 import type { HarnessFactory } from './support.js';
 import { advance, gate, queueName, recorder, rejectsWith, turns, waitFor, withClock, withHarness } from './support.js';
 
@@ -26,37 +27,7 @@ export function settlementCases(harness: HarnessFactory): void {
       assert.equal(stats.ready + stats.inFlight, 0);
     }));
 
-  void it('holds a nacked message back for delayMs', (t) =>
-    withClock(t, harness, async ({ queue }, clock) => {
-      const q = queueName('delay');
-      await queue.publish(q, { name: 'n', payload: 1 });
-      const got = recorder();
-      const consumer = queue.consume(q, async (d) => {
-        got.seen.push(d);
-        if (d.attempt === 1) await d.nack({ delayMs: 5000 });
-      }, { concurrency: 1 });
-      await waitFor(async () => (await queue.stats(q)).delayed === 1, 'the delayed message');
-      await advance(clock, 4000);
-      assert.deepEqual(got.attempts(), [1]);
-      await advance(clock, 1500);
-      await waitFor(() => got.seen.length === 2, 'the delayed redelivery');
-      assert.deepEqual(got.attempts(), [1, 2]);
-      await consumer.stop();
-    }));
-
-  void it('holds a message published with delayMs back until it is due', (t) =>
-    withClock(t, harness, async ({ queue }, clock) => {
-      const q = queueName('publish-delay');
-      await queue.publish(q, [{ name: 'later', payload: 1, delayMs: 2000 }, { name: 'now', payload: 2 }]);
-      const got = recorder();
-      const consumer = queue.consume(q, async (d) => void got.seen.push(d), { concurrency: 1 });
-      await waitFor(() => got.seen.length === 1, 'the undelayed message');
-      await advance(clock, 1000);
-      assert.deepEqual(got.names(), ['now']);
-      await advance(clock, 1100);
-      await waitFor(() => got.seen.length === 2, 'the delayed message');
-      await consumer.stop();
-    }));
+  delayCases(harness);
 
   void it('dead-letters after maxAttempts failed deliveries, with the reason', () =>
     withHarness(harness, async ({ queue }) => {

@@ -18,6 +18,31 @@ export interface TaskQueueHarness {
   reopen?: () => Promise<TaskQueue>;
   /** Closes whatever queue is current and removes its storage. */
   cleanup: () => Promise<void>;
+  /**
+   * Where an adapter departs from the full contract, each departure
+   * documented by the adapter. Absent means the full contract: the flags
+   * change what a case asserts for the adapter that declares them, never for
+   * the others.
+   */
+  capabilities?: TaskQueueCapabilities;
+}
+
+/** See {@link TaskQueueHarness.capabilities}. */
+export interface TaskQueueCapabilities {
+  /**
+   * False when publishing an id that is still queued stores a second copy
+   * (RabbitMQ: no dedup without a plugin). The dedup case then asserts that
+   * both copies arrive with the same id, which consumers dedupe on.
+   * @defaultValue true
+   */
+  dedupesQueuedIds?: boolean;
+  /**
+   * False when delays are timed by a server's clock rather than the
+   * harness's `clock` (RabbitMQ: message TTLs). The delay cases then use
+   * short real delays and check real elapsed time instead of advancing the clock.
+   * @defaultValue true
+   */
+  delaysFollowClock?: boolean;
 }
 
 /** Makes a fresh harness; called once per case. */
