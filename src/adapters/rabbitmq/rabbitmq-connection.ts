@@ -12,13 +12,14 @@
  *                                        └─────────────────────────────────────────┘
  * ```
  *
- * Reconnection runs on wall time (a `SystemClock`), whatever clock the queue
- * was given: the broker does not live on a test's manual clock. Its timers
- * are unref'd and cancelled by `close`.
+ * Reconnection runs on wall time, whatever clock the queue was given: the
+ * broker does not live on a test's manual clock. Its timers are deliberately
+ * *not* unref'd: while the connection is down they may be all that is left
+ * to do, and a worker must stay alive to reconnect rather than exit quietly.
+ * `close` cancels them.
  */
 import { connect } from 'amqplib';
 import type { ChannelModel } from 'amqplib';
-import { SystemClock } from '../../core/clock.js';
 import type { Timer } from '../../core/clock.js';
 import { MillraceError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -48,7 +49,6 @@ export class BrokerConnection {
   private reconnectTimer: Timer | undefined;
   private readonly waiters = new Set<Waiter>();
   private readonly upListeners = new Set<(live: LiveConnection) => void>();
-  private readonly wallClock = new SystemClock();
 
   constructor(
     private readonly options: ResolvedRabbitMqOptions,
@@ -81,7 +81,7 @@ export class BrokerConnection {
     if (this.live !== undefined) return Promise.resolve(this.live);
     if (this.closed) return Promise.reject(new MillraceError('QUEUE_CLOSED', 'the queue is closed'));
     return new Promise<LiveConnection>((resolve, reject) => {
-      const timer = this.wallClock.setTimer(() => {
+      const timer = wallTimer(() => {
         this.waiters.delete(waiter);
         reject(new MillraceError('NOT_AVAILABLE', `RabbitMQ at ${this.errors.broker} is not available: no connection for ${timeoutMs} ms (last error: ${this.lastError})`, { broker: this.errors.broker }));
       }, timeoutMs);
@@ -156,7 +156,7 @@ export class BrokerConnection {
     // Half fixed, half random: spread out, yet never much shorter than the schedule.
     const delay = ceiling / 2 + Math.random() * (ceiling / 2);
     this.attempt++;
-    this.reconnectTimer = this.wallClock.setTimer(() => {
+    this.reconnectTimer = wallTimer(() => {
       this.reconnectTimer = undefined;
       void this.reconnect();
     }, delay);
@@ -181,4 +181,10 @@ export class BrokerConnection {
     this.logger.info({ broker: this.errors.broker, generation: this.generation }, 'reconnected to RabbitMQ');
     for (const listener of [...this.upListeners]) listener(this.live!);
   }
+}
+
+/** A wall-clock timer that keeps the process alive (see the module comment). */
+export function wallTimer(callback: () => void, ms: number): Timer {
+  const handle = setTimeout(callback, Math.max(0, ms));
+  return { cancel: () => clearTimeout(handle) };
 }

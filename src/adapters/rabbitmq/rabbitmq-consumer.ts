@@ -28,7 +28,6 @@
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Clock, Timer } from '../../core/clock.js';
-import { SystemClock } from '../../core/clock.js';
 import { MillraceError, messageOf } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Consumer, DeliveryHandler } from '../../ports/task-queue.js';
@@ -36,6 +35,7 @@ import type { ConsumerSettings } from '../common/message-validation.js';
 import { QueueDelivery } from '../common/queue-delivery.js';
 import type { DeliveryHost } from '../common/queue-delivery.js';
 import type { DeliverySettlement, LeaseTarget, NackCommand, PreparedMessage } from '../common/queue-store.js';
+import { wallTimer } from './rabbitmq-connection.js';
 import type { BrokerConnection } from './rabbitmq-connection.js';
 import { isConnectionFailure } from './rabbitmq-errors.js';
 import type { ConfirmPublisher } from './rabbitmq-publisher.js';
@@ -78,7 +78,6 @@ interface Entry {
 
 type State = 'running' | 'draining' | 'abandoning' | 'stopped';
 let handles = 0;
-const wallClock = new SystemClock();
 
 /** A running consumer of one RabbitMQ work queue. */
 export class RabbitMqConsumer implements Consumer, DeliveryHost, DeliverySettlement {
@@ -223,7 +222,7 @@ export class RabbitMqConsumer implements Consumer, DeliveryHost, DeliverySettlem
   private retryLater(): void {
     if (this.state !== 'running' || this.retryTimer !== undefined) return;
     const delay = Math.min(30_000, 100 * 2 ** Math.min(this.retries++, 10));
-    this.retryTimer = wallClock.setTimer(() => {
+    this.retryTimer = wallTimer(() => {
       this.retryTimer = undefined;
       this.attach();
     }, delay);

@@ -37,7 +37,8 @@ export function translateBrokerError(error: unknown, context: BrokerErrorContext
   const reason = redact(messageOfError(error), context.secrets);
   const all = { ...details, broker: context.broker, replyCode: typeof code === 'number' ? code : undefined };
   if (code === 406) return new MillraceError('CONFIG_INVALID', `RabbitMQ at ${context.broker} refused to ${doing}: ${reason}`, all);
-  if (typeof code === 'number' && LOGIN_REPLY_CODES.has(code)) {
+  // A refused handshake arrives as a plain Error whose message carries the reply code.
+  if ((typeof code === 'number' && LOGIN_REPLY_CODES.has(code)) || /ACCESS[-_]REFUSED|NOT[-_]ALLOWED/.test(reason)) {
     return new MillraceError('NOT_AVAILABLE', `RabbitMQ at ${context.broker} refused the login or the vhost: ${reason}`, all);
   }
   return new MillraceError('NOT_AVAILABLE', `RabbitMQ at ${context.broker} is not available (could not ${doing}): ${reason}`, all);
