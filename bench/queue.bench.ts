@@ -31,8 +31,8 @@ import { WorkerPool } from '../src/workers/worker-pool.js';
 import { isServiceUp } from '../test/helpers/services.js';
 import type { Benchmark, BenchOptions, Peer } from './harness.js';
 
-const PUBLISH_BATCH = 1000;
-const CONCURRENCY = 100;
+export const PUBLISH_BATCH = 1000;
+export const CONCURRENCY = 100;
 const THREADS = 2;
 const QUEUE = 'bench-noop';
 const REDIS = { host: '127.0.0.1', port: 6379 } as const;
@@ -49,12 +49,13 @@ export const queueBenchmark: Benchmark = {
   runTimeoutMs: (options) => (options.quick ? 60_000 : 180_000),
 };
 
-function messageCount(options: BenchOptions): number {
+/** Messages per run: 50,000, or 5,000 with `--quick` (shared with queue-cluster). */
+export function messageCount(options: BenchOptions): number {
   return options.quick ? 5_000 : 50_000;
 }
 
 /** Messages are built before the clock starts: only the queue is measured. */
-function batches<T>(count: number, make: (i: number) => T): T[][] {
+export function batches<T>(count: number, make: (i: number) => T): T[][] {
   const out: T[][] = [];
   for (let start = 0; start < count; start += PUBLISH_BATCH) {
     out.push(Array.from({ length: Math.min(PUBLISH_BATCH, count - start) }, (_, k) => make(start + k)));
@@ -144,7 +145,8 @@ function millraceThreadsPeer(options: BenchOptions): Peer {
   };
 }
 
-function bullmqPeer(options: BenchOptions): Peer {
+/** BullMQ on the local Redis: the peer users would otherwise pick (also a row of queue-cluster). */
+export function bullmqPeer(options: BenchOptions): Peer {
   return {
     system: 'bullmq',
     unavailable: async () => ((await isServiceUp('redis')) ? undefined : `Redis is not reachable on ${REDIS.host}:${REDIS.port}`),
@@ -275,7 +277,7 @@ function bullmqVersion(): string {
 
 
 /** A promise that resolves after `tick` has been called `count` times, or rejects on `fail`. */
-function countdown(count: number): { promise: Promise<void>; tick: () => void; fail: (error: Error) => void } {
+export function countdown(count: number): { promise: Promise<void>; tick: () => void; fail: (error: Error) => void } {
   let remaining = count;
   let resolve!: () => void;
   let reject!: (error: Error) => void;
@@ -295,7 +297,7 @@ function countdown(count: number): { promise: Promise<void>; tick: () => void; f
 }
 
 /** `promise`, or a rejection as soon as `signal` aborts (the run's deadline). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(signal.reason);

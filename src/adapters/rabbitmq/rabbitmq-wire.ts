@@ -6,7 +6,7 @@
  * - properties: `message-id` = id, `type` = name, `priority`, `reply-to`
  *   (requests), `delivery-mode` 2 (persistent);
  * - headers, ours only, so a copy never drags the broker's `x-death` along:
- *   `x-millrace-attempts` (deliveries already counted: 0 when published),
+ *   `x-millrace-attempts` (deliveries already counted; absent on a first publish),
  *   `x-millrace-max-attempts`, `x-millrace-published-at` (epoch ms),
  *   `x-millrace-headers` (the user's headers as JSON text, kept apart from
  *   AMQP's so no user header can pose as ours), and on dead letters
@@ -65,11 +65,9 @@ export interface WireFields {
 
 /** Encodes a validated message. */
 export function encodeMessage(routingKey: string, message: PreparedMessage, fields: WireFields): WireMessage {
-  const headers: Record<string, unknown> = {
-    [ATTEMPTS_HEADER]: fields.attempts,
-    [MAX_ATTEMPTS_HEADER]: message.maxAttempts,
-    [PUBLISHED_AT_HEADER]: fields.publishedAt,
-  };
+  // Absent means none counted yet: first publishes, the hot path, carry one header less.
+  const headers: Record<string, unknown> = { [MAX_ATTEMPTS_HEADER]: message.maxAttempts, [PUBLISHED_AT_HEADER]: fields.publishedAt };
+  if (fields.attempts > 0) headers[ATTEMPTS_HEADER] = fields.attempts;
   if (message.headersJson !== null) headers[USER_HEADERS_HEADER] = message.headersJson;
   return {
     routingKey,
