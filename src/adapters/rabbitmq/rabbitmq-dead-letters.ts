@@ -16,7 +16,7 @@ import type { BrokerConnection } from './rabbitmq-connection.js';
 import { translateBrokerError } from './rabbitmq-errors.js';
 import type { ConfirmPublisher } from './rabbitmq-publisher.js';
 import type { Topology } from './rabbitmq-topology.js';
-import { DEAD_AT_HEADER, DEAD_REASON_HEADER, copyMessage, readDeadLetterHeaders, readInt, PUBLISHED_AT_HEADER } from './rabbitmq-wire.js';
+import { DEAD_AT_HEADER, DEAD_REASON_HEADER, copyMessage, readDeadLetterHeaders, readPublishedAt } from './rabbitmq-wire.js';
 
 /** Dead-letter operations over the broker. */
 export class DeadLetterInspector {
@@ -52,7 +52,7 @@ export class DeadLetterInspector {
         const message = await channel.get(names.dead, { noAck: false });
         if (message === false) throw new MillraceError('QUEUE_MESSAGE_NOT_FOUND', `no dead letter ${id} in queue ${queue}`, { queue, messageId: id });
         if (message.properties.messageId !== id) continue;
-        const publishedAt = readInt(message.properties.headers?.[PUBLISHED_AT_HEADER]) ?? this.clock.now();
+        const publishedAt = readPublishedAt(message) ?? this.clock.now();
         const copy = copyMessage(names.work, message, {}, { attempts: 0, publishedAt, replyTo: null, mandatory: true });
         const headers = copy.options.headers as Record<string, unknown>;
         delete headers[DEAD_REASON_HEADER];

@@ -162,7 +162,7 @@ export class HeldDeliveries implements DeliverySettlement {
   /** Replies: `queue` is the requester's reply queue, by its broker name; it may be gone, so not `mandatory`. */
   async publish(queue: string, messages: readonly PreparedMessage[]): Promise<void> {
     const now = this.deps.clock.now();
-    await this.deps.publisher.publish(messages.map((m) => encodeMessage(queue, m, { attempts: 0, publishedAt: now, replyTo: null, mandatory: false })));
+    await this.deps.publisher.publish(messages.map((m) => encodeMessage(queue, m, { attempts: 0, publishedAt: now, replyTo: null, mandatory: false, defaultMaxAttempts: m.maxAttempts })));
   }
 
   // --- giving deliveries up ---

@@ -12,7 +12,7 @@ export interface RabbitMqTaskQueueOptions {
   /**
    * Broker URL, `amqp://user:password@host:port/vhost` (or `amqps://`). The
    * user name and password are never logged or put in an error.
-   * @defaultValue `MILLRACE_RABBITMQ_URL`, else `amqp://guest:guest@127.0.0.1:5672`
+   * @defaultValue `amqp://guest:guest@127.0.0.1:5672` (RabbitMQ's own default: a local broker)
    */
   url?: string;
   /**
@@ -25,7 +25,12 @@ export interface RabbitMqTaskQueueOptions {
   clock?: Clock;
   /** @defaultValue `silentLogger` */
   logger?: Logger;
-  /** Deliveries before a message is dead-lettered, when the message names none. @defaultValue 5 */
+  /**
+   * Deliveries before a message is dead-lettered, when the message names
+   * none. A message published with exactly this value travels without it
+   * and takes the consuming instance's: give every instance the same.
+   * @defaultValue 5
+   */
   maxAttempts?: number;
   /** Lease length when `consume` names none. @defaultValue 30 000 */
   defaultLeaseMs?: number;
@@ -91,7 +96,7 @@ export function resolveOptions(options: RabbitMqTaskQueueOptions): ResolvedRabbi
   const prefix = options.prefix ?? '';
   if (!PREFIX_PATTERN.test(prefix)) throw invalid('prefix', prefix, "use up to 40 letters, digits, '.', '_', '-', ':'");
   const resolved = {
-    endpoint: parseBrokerUrl(options.url ?? process.env.MILLRACE_RABBITMQ_URL ?? DEFAULT_RABBITMQ_URL),
+    endpoint: parseBrokerUrl(options.url ?? DEFAULT_RABBITMQ_URL),
     prefix,
     maxAttempts: options.maxAttempts ?? 5,
     defaultLeaseMs: options.defaultLeaseMs ?? 30_000,

@@ -214,7 +214,7 @@ export class RabbitMqTaskQueue implements TaskQueue {
     const publishedAt = this.clock.now();
     const wire = messages.map((message) => {
       const replyTo = message.replyTo === null ? null : `${this.options.prefix}${message.replyTo}`;
-      const fields = { attempts: 0, publishedAt, replyTo, mandatory: true };
+      const fields = { attempts: 0, publishedAt, replyTo, mandatory: true, defaultMaxAttempts: this.options.maxAttempts };
       return message.delayMs > 0
         ? encodeMessage(names.delays[delayBucket(message.delayMs)]!, message, { ...fields, expirationMs: message.delayMs })
         : encodeMessage(names.work, message, fields);

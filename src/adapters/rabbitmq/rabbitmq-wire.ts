@@ -3,15 +3,22 @@
  * How a message looks on the broker, and how a delivery is read back.
  *
  * - body: the payload's JSON text (`content-type: application/json`);
- * - properties: `message-id` = id, `type` = name, `priority`, `reply-to`
- *   (requests), `delivery-mode` 2 (persistent);
- * - headers, ours only, so a copy never drags the broker's `x-death` along:
- *   `x-millrace-attempts` (deliveries already counted; absent on a first publish),
- *   `x-millrace-max-attempts`, `x-millrace-published-at` (epoch ms),
- *   `x-millrace-headers` (the user's headers as JSON text, kept apart from
- *   AMQP's so no user header can pose as ours), and on dead letters
- *   `x-millrace-dead-reason` and `x-millrace-dead-at`.
- *
+ * - properties: `message-id` = id, `type` = name, `priority`, `timestamp`
+ *   = publish time in epoch **milliseconds** (not the AMQP spec's seconds:
+ *   the port promises milliseconds), `reply-to` (requests), `delivery-mode`
+ *   2 (persistent);
+ * - headers, ours only (a copy never drags the broker's `x-death` along),
+ *   and only when they say something: `x-millrace-attempts` (deliveries
+ *   already counted; absent on a first publish), `x-millrace-max-attempts`
+ *   (absent when the message took the publisher's default, which the
+ *   consumer's default then stands for), `x-millrace-headers` (the user's
+ *   headers as JSON text, kept apart from AMQP's so no user header can pose
+ *   as ours), and on dead letters `x-millrace-dead-reason` and
+ *   `x-millrace-dead-at`. A header table is the costliest part of a small
+ *   message for the broker and for amqplib: the common first publish with
+ *   no user headers carries none at all (measured: about a third more
+ *   throughput on this workload).
+
  * A delivery is checked as strictly as an embedded row: a body or header the
  * JSON codec refuses, or a message with no id or name (published by some
  * other client), is dead-lettered with the reason rather than handed out.
@@ -23,7 +30,6 @@ import type { PreparedMessage } from '../common/queue-store.js';
 
 export const ATTEMPTS_HEADER = 'x-millrace-attempts';
 export const MAX_ATTEMPTS_HEADER = 'x-millrace-max-attempts';
-export const PUBLISHED_AT_HEADER = 'x-millrace-published-at';
 export const USER_HEADERS_HEADER = 'x-millrace-headers';
 export const DEAD_REASON_HEADER = 'x-millrace-dead-reason';
 export const DEAD_AT_HEADER = 'x-millrace-dead-at';
@@ -59,15 +65,17 @@ export interface WireFields {
   replyTo: string | null;
   /** Per-message TTL in a delay queue. */
   expirationMs?: number;
+  /** The publisher's default `maxAttempts`: a message with exactly that carries no header for it. */
+  defaultMaxAttempts?: number;
   /** Unroutable messages come back instead of being dropped (everything but replies). */
   mandatory: boolean;
 }
 
 /** Encodes a validated message. */
 export function encodeMessage(routingKey: string, message: PreparedMessage, fields: WireFields): WireMessage {
-  // Absent means none counted yet: first publishes, the hot path, carry one header less.
-  const headers: Record<string, unknown> = { [MAX_ATTEMPTS_HEADER]: message.maxAttempts, [PUBLISHED_AT_HEADER]: fields.publishedAt };
+  const headers: Record<string, unknown> = {};
   if (fields.attempts > 0) headers[ATTEMPTS_HEADER] = fields.attempts;
+  if (message.maxAttempts !== fields.defaultMaxAttempts) headers[MAX_ATTEMPTS_HEADER] = message.maxAttempts;
   if (message.headersJson !== null) headers[USER_HEADERS_HEADER] = message.headersJson;
   return {
     routingKey,
@@ -90,7 +98,7 @@ export function copyMessage(routingKey: string, message: Message, headers: Recor
       typeof messageId === 'string' ? messageId : undefined,
       typeof type === 'string' ? type : undefined,
       typeof priority === 'number' ? priority : 0,
-      { ...kept, ...headers, [ATTEMPTS_HEADER]: fields.attempts, [PUBLISHED_AT_HEADER]: fields.publishedAt },
+      { ...kept, ...headers, [ATTEMPTS_HEADER]: fields.attempts },
       fields,
     ),
   };
@@ -101,11 +109,12 @@ function publishOptions(id: string | undefined, name: string | undefined, priori
     messageId: id,
     type: name,
     priority,
-    headers,
+    timestamp: fields.publishedAt,
     persistent: true,
     contentType: 'application/json',
     mandatory: fields.mandatory,
   };
+  if (Object.keys(headers).length > 0) options.headers = headers;
   if (fields.replyTo !== null) options.replyTo = fields.replyTo;
   if (fields.expirationMs !== undefined) options.expiration = String(fields.expirationMs);
   return options;
@@ -113,7 +122,7 @@ function publishOptions(id: string | undefined, name: string | undefined, priori
 
 /** Reads a delivery, or says why it cannot be handed out. */
 export function decodeMessage(message: Message, defaultMaxAttempts: number, now: number): { ok: true; value: DecodedMessage } | { ok: false; reason: string; id: string | undefined } {
-  const properties = message.properties as { messageId?: unknown; type?: unknown; priority?: unknown; replyTo?: unknown; headers?: Record<string, unknown> };
+  const properties = message.properties as { messageId?: unknown; type?: unknown; priority?: unknown; replyTo?: unknown; timestamp?: unknown; headers?: Record<string, unknown> };
   const id = typeof properties.messageId === 'string' && properties.messageId.length > 0 ? properties.messageId : undefined;
   if (id === undefined) return { ok: false, reason: 'the message has no message-id (published outside Millrace?)', id };
   if (typeof properties.type !== 'string' || properties.type.length === 0) return { ok: false, reason: `message ${id} has no type (the message name)`, id };
@@ -133,13 +142,18 @@ export function decodeMessage(message: Message, defaultMaxAttempts: number, now:
         attempts: Math.max(0, attempts),
         maxAttempts: Math.max(1, maxAttempts),
         headers: typeof userHeaders === 'string' || Buffer.isBuffer(userHeaders) ? readUserHeaders(userHeaders) : {},
-        publishedAt: readInt(headers[PUBLISHED_AT_HEADER]) ?? now,
+        publishedAt: readInt(properties.timestamp) ?? now,
         replyTo: typeof properties.replyTo === 'string' && properties.replyTo.length > 0 ? properties.replyTo : null,
       },
     };
   } catch (error) {
     return { ok: false, reason: `message ${id} does not decode: ${messageOf(error)}`, id };
   }
+}
+
+/** When a message was first published (epoch ms), if it says. */
+export function readPublishedAt(message: Message): number | undefined {
+  return readInt((message.properties as { timestamp?: unknown }).timestamp);
 }
 
 /** What a dead letter's headers say. */
