@@ -31,7 +31,11 @@ interface OpenChannel {
   awaiting: Map<string, Pending[]>;
 }
 
-type Outcome = { message: WireMessage; failure: undefined } | { message: WireMessage; failure: 'unroutable' | string };
+/** A message the broker did not confirm, and why (`'unroutable'`: it came back). */
+interface Failure {
+  message: WireMessage;
+  failure: string;
+}
 
 /** The confirm channel and the retry loop around it. */
 export class ConfirmPublisher {
@@ -55,6 +59,7 @@ export class ConfirmPublisher {
     const deadline = Date.now() + this.unavailableTimeoutMs;
     let remaining = messages;
     let lastFailure = '';
+    let rounds = 0;
     while (remaining.length > 0) {
       if (this.closed) throw new MillraceError('QUEUE_CLOSED', 'the queue is closed');
       if (Date.now() > deadline) {
@@ -69,13 +74,14 @@ export class ConfirmPublisher {
         if (this.closed) throw new MillraceError('QUEUE_CLOSED', 'the queue is closed');
         throw translateBrokerError(error, this.connection.errors, 'open a publishing channel');
       }
-      const outcomes = await this.send(open, remaining);
-      const failed = outcomes.filter((o) => o.failure !== undefined);
+      const failed = await this.send(open, remaining);
       if (failed.length === 0) return;
       const unroutable = new Set(failed.filter((o) => o.failure === 'unroutable').map((o) => o.message.routingKey));
-      lastFailure = unroutable.size > 0 ? `unroutable to ${[...unroutable].join(', ')}` : String(failed[0]!.failure);
+      lastFailure = unroutable.size > 0 ? `unroutable to ${[...unroutable].join(', ')}` : failed[0]!.failure;
       this.logger.debug({ count: failed.length, reason: lastFailure }, 'publishing again what the broker did not confirm');
       if (unroutable.size > 0) await repair(unroutable);
+      // Not a hot loop against a broker that keeps refusing: a short, growing pause between rounds.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * ++rounds)));
       remaining = failed.map((o) => o.message);
     }
   }
@@ -88,31 +94,38 @@ export class ConfirmPublisher {
     await open?.channel.close().catch(() => undefined);
   }
 
-  private async send(open: OpenChannel, messages: readonly WireMessage[]): Promise<Outcome[]> {
-    const confirms: Array<Promise<Outcome>> = [];
+  /** Sends every message and resolves, once each is confirmed or failed, with the failures. One promise per call, not per message. */
+  private async send(open: OpenChannel, messages: readonly WireMessage[]): Promise<Failure[]> {
+    const failures: Failure[] = [];
+    if (messages.length === 0) return failures;
+    let outstanding = messages.length;
+    let finished!: () => void;
+    const all = new Promise<void>((resolve) => (finished = resolve));
+    const settle = (): void => {
+      if (--outstanding === 0) finished();
+    };
     for (const message of messages) {
       const pending: Pending = { returned: false };
       const key = awaitingKey(message.routingKey, message.options.messageId);
       let sent: boolean;
-      const confirmed = new Promise<Outcome>((resolve) => {
-        try {
-          sent = open.channel.publish('', message.routingKey, message.content, message.options, (error: unknown) => {
-            removeAwaiting(open.awaiting, key, pending);
-            if (error) resolve({ message, failure: error instanceof Error ? error.message : String(error) });
-            else resolve({ message, failure: pending.returned ? 'unroutable' : undefined });
-          });
-        } catch (error) {
-          sent = true;
-          resolve({ message, failure: error instanceof Error ? error.message : String(error) });
-          return;
-        }
-        pushAwaiting(open.awaiting, key, pending);
-      });
-      confirms.push(confirmed);
+      try {
+        sent = open.channel.publish('', message.routingKey, message.content, message.options, (error: unknown) => {
+          removeAwaiting(open.awaiting, key, pending);
+          if (error) failures.push({ message, failure: error instanceof Error ? error.message : String(error) });
+          else if (pending.returned) failures.push({ message, failure: 'unroutable' });
+          settle();
+        });
+      } catch (error) {
+        failures.push({ message, failure: error instanceof Error ? error.message : String(error) });
+        settle();
+        continue;
+      }
+      pushAwaiting(open.awaiting, key, pending);
       // The channel buffers past its high-water mark; wait for it to drain rather than grow without bound.
-      if (!sent! && this.open === open) await drained(open.channel);
+      if (!sent && this.open === open) await drained(open.channel);
     }
-    return Promise.all(confirms);
+    await all;
+    return failures;
   }
 
   private async channel(timeoutMs: number): Promise<OpenChannel> {
