@@ -3,7 +3,10 @@
  * only through the `TaskQueue` interface so the same cases run against SQLite,
  * memory and RabbitMQ. Each case gets a fresh harness (fresh storage or fresh
  * queue names). Cases that move time need the harness's `ManualClock` and skip
- * without one; durability cases need `reopen` and skip without it.
+ * without one; durability cases need `reopen` and skip without it. An adapter
+ * that departs from a promise declares it in `capabilities` (RabbitMQ: no
+ * dedup of queued ids, delays on the broker's clock), and the cases concerned
+ * assert what it does instead; absent flags mean the full contract.
  *
  * @example
  * ```ts
