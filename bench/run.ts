@@ -8,9 +8,10 @@ import { messageOf } from '../src/core/errors.js';
 import { runBenchmark, writeSummary } from './harness.js';
 import type { BenchOptions, BenchReport, Benchmark } from './harness.js';
 import { queueClusterBenchmark } from './queue-cluster.bench.js';
+import { mapreduceBenchmark } from './mapreduce.bench.js';
 import { queueBenchmark } from './queue.bench.js';
 
-const BENCHMARKS: readonly Benchmark[] = [queueBenchmark, queueClusterBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [queueBenchmark, queueClusterBenchmark, mapreduceBenchmark];
 
 const USAGE = `usage: npm run bench -- [name] [--runs N] [--quick]
   name       one of: ${BENCHMARKS.map((b) => b.name).join(', ')} (default: all, and write bench/results/summary.md)

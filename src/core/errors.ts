@@ -43,6 +43,7 @@ export type ErrorCode =
   | 'WORKER_CRASHED'
   | 'WORKER_POOL_CLOSED'
   | 'STORAGE_CORRUPT'
+  | 'INPUT_NOT_FOUND'
   | 'NOT_AVAILABLE';
 
 /** The ids an error concerns (`{ queue, messageId }`, `{ streamId }` ...). */
