@@ -182,7 +182,13 @@ export function stats(values: readonly number[]): { median: number; min: number;
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   const median = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-  return { median: round(median, 1), min: round(sorted[0]!, 1), max: round(sorted[sorted.length - 1]!, 1) };
+  return { median: roundFigure(median), min: roundFigure(sorted[0]!), max: roundFigure(sorted[sorted.length - 1]!) };
+}
+
+/** One decimal, or three significant digits for figures below 100 (0.54 s must not become 0.5 before ratios are taken). */
+function roundFigure(value: number): number {
+  if (value === 0 || !Number.isFinite(value)) return value;
+  return round(value, Math.max(1, 3 - Math.floor(Math.log10(Math.abs(value)))));
 }
 
 async function runWithDeadline(peer: Peer, timeoutMs: number): Promise<number> {

@@ -7,16 +7,17 @@ import { parseArgs } from 'node:util';
 import { messageOf } from '../src/core/errors.js';
 import { runBenchmark, writeSummary } from './harness.js';
 import type { BenchOptions, BenchReport, Benchmark } from './harness.js';
+import { dagBenchmark } from './dag.bench.js';
 import { queueClusterBenchmark } from './queue-cluster.bench.js';
 import { mapreduceBenchmark } from './mapreduce.bench.js';
 import { queueBenchmark } from './queue.bench.js';
 
-const BENCHMARKS: readonly Benchmark[] = [queueBenchmark, queueClusterBenchmark, mapreduceBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [queueBenchmark, queueClusterBenchmark, dagBenchmark, mapreduceBenchmark];
 
 const USAGE = `usage: npm run bench -- [name] [--runs N] [--quick]
   name       one of: ${BENCHMARKS.map((b) => b.name).join(', ')} (default: all, and write bench/results/summary.md)
   --runs N   measured runs per system, median reported (default 5)
-  --quick    a smaller workload (fewer messages)`;
+  --quick    a smaller workload (fewer messages or tasks)`;
 
 /** How long the process may linger after the work is done before it is told to exit. */
 const EXIT_GRACE_MS = 10_000;

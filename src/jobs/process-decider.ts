@@ -170,22 +170,31 @@ class Decider {
     }
   }
 
+  /**
+   * Outputs are built when first read: a batch step's output is an array
+   * over all its tasks, and a step function usually reads one or two steps
+   * (the default process output reads only the last). Building every
+   * finished step's output for each context made each step start
+   * O(all tasks so far). Completed outputs never change, so reading late
+   * gives the same value.
+   */
   private context(): StepContext {
     const state = this.state!;
     const outputs: Record<string, unknown> = {};
     for (const [name, step] of state.steps) {
       if (step.status !== 'completed') continue;
-      outputs[name] = this.stepOutput(name);
+      const definition = this.stepDefinition(name); // a history that names an unknown step fails here, not inside user code
+      let built: { value: unknown } | undefined;
+      Object.defineProperty(outputs, name, { enumerable: true, get: () => (built ??= { value: this.stepOutput(definition) }).value });
     }
     return { processId: state.processId, input: this.resolveOutput(state.input), outputs };
   }
 
-  private stepOutput(name: string): unknown {
-    const step = this.stepDefinition(name);
+  private stepOutput(step: StepDefinition): unknown {
     const state = this.state!;
     const outputs: unknown[] = [];
-    const count = state.steps.get(name)!.tasks;
-    for (let index = 0; index < count; index++) outputs.push(this.resolveOutput(state.tasks.get(makeTaskId(state.processId, name, index))?.output));
+    const count = state.steps.get(step.name)!.tasks;
+    for (let index = 0; index < count; index++) outputs.push(this.resolveOutput(state.tasks.get(makeTaskId(state.processId, step.name, index))?.output));
     return step.kind === 'task' ? outputs[0] : outputs;
   }
 

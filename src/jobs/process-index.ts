@@ -36,11 +36,17 @@ const TERMINAL: Record<string, ProcessStatus> = { ProcessCompleted: 'completed',
 export class ProcessIndex {
   private readonly summaries = new Map<string, ProcessSummary>();
   private readonly deadlines = new Map<string, Deadline>();
+  private position = 0;
   /** Emits `finished` with a summary when a process ends. */
   readonly events = new EventEmitter();
 
+  /** Applies events in position order; those at or before the last one applied are skipped, so a page read again is harmless. */
   apply(events: readonly StoredEvent[]): void {
-    for (const event of events) this.applyOne(event);
+    for (const event of events) {
+      if (event.position <= this.position) continue;
+      this.applyOne(event);
+      this.position = event.position;
+    }
   }
 
   get(processId: string): ProcessSummary | undefined {

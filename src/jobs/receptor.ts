@@ -11,6 +11,14 @@
  * publish a message again; a duplicate of a still-queued message is dropped
  * by its id (`<taskId>#<attempt>`), and a duplicate result is dropped by the
  * process (`duplicate`).
+ *
+ * The position is checkpointed after every page that published something,
+ * and otherwise only every {@link CHECKPOINT_LAG_EVENTS} events and on stop.
+ * A page that published nothing has nothing to lose: read again after a
+ * crash, it publishes nothing again. Most pages are like that (a fan-out's
+ * completions far outnumber its schedulings), and a checkpoint is a durable
+ * commit of its own: writing one per page cost one fsync per process-manager
+ * append, 7 % of a 10,000-task fan-out's time (`npm run bench -- dag`).
  */
 import type { Clock } from '../core/clock.js';
 import { hasCode } from '../core/errors.js';
@@ -45,21 +53,31 @@ export interface ControlNotice {
 
 const CHECKPOINT = 'millrace.receptor';
 
+/** Events handled without publishing anything before the position is checkpointed anyway: bounds what a restart reads again. */
+export const CHECKPOINT_LAG_EVENTS = 10_000;
+
 export class Receptor {
   private checkpointVersion = 0;
+  /** Last event handled; events at or before it are skipped (the feed may start earlier, for the index). */
+  private position = 0;
+  private committedPosition = 0;
 
   constructor(private readonly options: ReceptorOptions) {}
 
-  /** The position to resume after. */
+  /** Loads the checkpoint; returns the position to resume after. */
   async resumePosition(): Promise<number> {
     await this.options.log.createTopic(this.options.controlTopic, { partitions: 1 });
     const checkpoint = await this.options.checkpoints.load(CHECKPOINT);
     this.checkpointVersion = checkpoint?.version ?? 0;
-    return checkpoint?.offsets.events ?? 0;
+    this.position = checkpoint?.offsets.events ?? 0;
+    this.committedPosition = this.position;
+    return this.position;
   }
 
-  /** Publishes what a page of events asks for, then records the position. */
-  async handle(events: StoredEvent[]): Promise<void> {
+  /** Publishes what the page's events after the resume position ask for, then records the position when it matters. */
+  async handle(page: StoredEvent[]): Promise<void> {
+    const events = page[0] !== undefined && page[0].position > this.position ? page : page.filter((event) => event.position > this.position);
+    if (events.length === 0) return;
     const messages: OutgoingMessage[] = [];
     const notices: ControlNotice[] = [];
     const now = this.options.clock.now();
@@ -71,7 +89,14 @@ export class Receptor {
     }
     if (messages.length > 0) await this.options.queue.publish(this.options.taskQueue, messages);
     if (notices.length > 0) await this.options.log.append(this.options.controlTopic, notices.map((value) => ({ key: value.processId, value })));
-    await this.commit(events[events.length - 1]!.position);
+    this.position = events[events.length - 1]!.position;
+    const published = messages.length > 0 || notices.length > 0;
+    if (published || this.position - this.committedPosition >= CHECKPOINT_LAG_EVENTS) await this.commit(this.position);
+  }
+
+  /** Checkpoints the position reached, if the last pages left it unrecorded (on stop). */
+  async flush(): Promise<void> {
+    if (this.position > this.committedPosition) await this.commit(this.position);
   }
 
   private taskMessage(scheduled: TaskScheduled['data'], now: number): OutgoingMessage {
@@ -95,6 +120,7 @@ export class Receptor {
   private async commit(position: number): Promise<void> {
     try {
       this.checkpointVersion = await this.options.checkpoints.commit(CHECKPOINT, { state: new Uint8Array(0), offsets: { events: position }, expectedVersion: this.checkpointVersion });
+      this.committedPosition = position;
     } catch (error) {
       if (!hasCode(error, 'CHECKPOINT_CONFLICT')) throw error;
       // Another orchestrator moved it: take its version, keep ours (both published; duplicates are dropped downstream).

@@ -46,7 +46,12 @@ export interface MapReduceJob<F = unknown> {
 
 export const DEFAULT_SPLIT_BYTES = 32 * 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000;
-const MAX_PARTITIONS = 10_000;
+/**
+ * Every map task reports R partition bounds and every reduce task's input
+ * lists M segments, all through the orchestrator's history: R × M grows the
+ * history, so R is kept to what a cluster can use (tens to hundreds).
+ */
+const MAX_PARTITIONS = 1000;
 /** Failures a retry cannot mend: the same bytes would be read or written again. */
 const NON_RETRYABLE = ['BLOB_NOT_FOUND', 'BLOB_CONFLICT', 'BLOB_HASH_MISMATCH', 'BLOB_KEY_INVALID', 'STORAGE_CORRUPT'];
 

@@ -61,7 +61,7 @@ export interface MapReduceOptions<V, R, F> {
   combine?: (accumulated: V, value: V, key: string) => V;
   /** Turns all values of a key (in split order) into the key's result. */
   reduce: (key: string, values: V[]) => R;
-  /** R: reduce tasks and output blobs. An integer from 1 to 10 000. */
+  /** R: reduce tasks and output blobs. An integer from 1 to 1000. */
   partitions: number;
   /** Target split size in bytes; a process input may override it. @defaultValue 32 MiB */
   splitBytes?: number;

@@ -10,7 +10,8 @@
  *
  * Determinism, which retries rely on: run keys are
  * `mapreduce/<processId>/map/<split>/<run>`, and a run's bytes depend only
- * on the split's records (sorted keys, spill points from emitted sizes). A
+ * on the split's records (keys sorted, or in first-emit order; spill
+ * points and the choice to sort from emitted sizes). A
  * retried task therefore writes the same keys with the same bytes, which
  * the immutable blob store accepts as a no-op. Different bytes mean a
  * non-deterministic map and fail the job with `BLOB_CONFLICT` saying so.
@@ -21,7 +22,7 @@ import type { TaskContext } from '../workers/task-definition.js';
 import { eachLine } from './line-decoder.js';
 import { MapBuffer } from './map-buffer.js';
 import type { MapContext, MapReduceOptions, MapTaskInput, MapTaskOutput, RejectSample } from './map-reduce-types.js';
-import { encodeRun, type RunRef } from './run-format.js';
+import { encodeRun, SORTED_RUN_BYTES, type RunRef } from './run-format.js';
 import { readSplit } from './split-reader.js';
 
 const SAMPLE_CHARS = 200;
@@ -57,7 +58,7 @@ export async function runMap<V>(job: MapReduceOptions<V, unknown, unknown>, inpu
   };
 
   const spill = async (): Promise<void> => {
-    const run: RunRef = { ref: undefined as never, bounds: [], sha256: [] };
+    const run: RunRef = { ref: undefined as never, bounds: [], sha256: [], sorted: buffer.bytes >= SORTED_RUN_BYTES };
     const key = `mapreduce/${processId}/map/${split.index}/${runs.length}`;
     const body = encodeRun([...buffer.keys], partitions, (k) => buffer.valuesJson(k), run);
     run.ref = await putRun(task, key, body, job.name, split.index);

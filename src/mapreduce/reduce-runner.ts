@@ -15,7 +15,9 @@
  *
  * Either way values reach `reduce` in run order (split order, then spill
  * order), so they arrive in the same order on every attempt and for any
- * number of workers.
+ * number of workers. Small runs are written unsorted (see `run-format.ts`);
+ * before streaming, each is sorted on its own into a scratch blob — one at
+ * a time, so memory stays bounded by a small run.
  *
  * The runs' hashes are checked as each is read to its end, which is before
  * the output's `put` completes: corrupt input fails the task and publishes
@@ -38,10 +40,12 @@ const OUTPUT_PIECE_CHARS = 256 * 1024;
 export async function runReduce<V, R>(job: MapReduceOptions<V, R, unknown>, input: ReduceTaskInput, task: TaskContext): Promise<ReduceTaskOutput> {
   const chunkBytes = Math.max(64 * 1024, Math.min(4 * 1024 * 1024, Math.floor(READ_BUDGET_BYTES / Math.max(1, input.segments.length))));
   const counter = { keys: 0 };
+  const key = `mapreduce/${input.processId}/reduce/${input.partition}`;
   const total = input.segments.reduce((sum, segment) => sum + segment.length, 0);
-  const merge = total <= (job.mergeInMemoryBytes ?? DEFAULT_MERGE_IN_MEMORY_BYTES) ? mergeInMemory : mergeStreaming;
-  const body = reduceOutput(job, merge(task.blobs, input.segments, chunkBytes, task.signal), counter);
-  const ref = await task.blobs.put(`mapreduce/${input.processId}/reduce/${input.partition}`, body);
+  const groups = total <= (job.mergeInMemoryBytes ?? DEFAULT_MERGE_IN_MEMORY_BYTES)
+    ? mergeInMemory<V>(task.blobs, input.segments, chunkBytes, task.signal)
+    : mergeStreaming<V>(task.blobs, await sortedSegments(task.blobs, input.segments, `${key}-sorted`, task.signal), chunkBytes, task.signal);
+  const ref = await task.blobs.put(key, reduceOutput(job, groups, counter));
   return { partition: input.partition, ref, keys: counter.keys };
 }
 
@@ -78,6 +82,24 @@ async function* mergeInMemory<V>(blobs: BlobStore, segments: readonly Segment[],
   }
   const keys = [...groups.keys()].sort();
   for (const key of keys) yield [key, JSON.parse(`[${groups.get(key)!.join(',')}]`) as V[]];
+}
+
+/** The segments, each unsorted one replaced by a sorted copy under `prefix/<index>` (same content: a retry rewrites it as a no-op). */
+async function sortedSegments(blobs: BlobStore, segments: readonly Segment[], prefix: string, signal: AbortSignal): Promise<Segment[]> {
+  const sorted: Segment[] = [];
+  for (const [index, segment] of segments.entries()) {
+    if (segment.sorted) {
+      sorted.push(segment);
+      continue;
+    }
+    const entries: Entry[] = [];
+    for await (const batch of readEntries(blobs, segment, 1024 * 1024, signal)) for (const entry of batch) entries.push(entry);
+    entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const lines = entries.map((entry) => `${JSON.stringify(entry.key)}\t${entry.json}\n`).join('');
+    const ref = await blobs.put(`${prefix}/${index}`, Buffer.from(lines, 'utf8'));
+    sorted.push({ ref, offset: 0, length: ref.size, sha256: ref.sha256, sorted: true });
+  }
+  return sorted;
 }
 
 /** Every key with its values, in key order, by a k-way merge of the sorted segments. */

@@ -9,8 +9,15 @@
  * ```
  *  run blob   [ partition 0 ][ partition 1 ] … [ partition R-1 ]
  *  bounds     0              b1              b2 …              size
- *  partition  "key-a"\t[1,1,3]\n"key-b"\t[7]\n …   keys strictly ascending
+ *  partition  "key-a"\t[1,1,3]\n"key-b"\t[7]\n …   one line per key
  * ```
+ *
+ * A large run is sorted by key within each partition, so a reducer can
+ * stream it; a small one (the usual run after a combiner) is written in
+ * first-emit order, because the reducer merges small partitions in a hash
+ * map and sorting each split's keys — all the pages of a site, in every
+ * split — cost 8 % of page-hits' map time. A reducer that must stream sorts
+ * a small run first (it is small). `sorted` in the ref says which.
  *
  * One blob per run rather than one per partition: R × M small blobs would
  * cost R × M durable writes (an fsync each on the file store, a request
@@ -38,6 +45,8 @@ export interface RunRef {
   bounds: number[];
   /** SHA-256 of each partition's bytes (`''` for an empty one). */
   sha256: string[];
+  /** Keys ascend within each partition. */
+  sorted: boolean;
 }
 
 /** A byte range of a blob with its own hash: one partition of one run, or a whole output. */
@@ -46,6 +55,8 @@ export interface Segment {
   offset: number;
   length: number;
   sha256: string;
+  /** Keys ascend (checked as it is read). */
+  sorted: boolean;
 }
 
 /** The partition of a key: a stable FNV-1a hash, so every map task and every retry agrees. */
@@ -56,19 +67,22 @@ export function partitionOf(key: string, partitions: number): number {
 /** Text is turned into bytes and hashed in pieces of about this many characters. */
 const PIECE_CHARS = 256 * 1024;
 
+/** A run whose entries are estimated at this many bytes or more is sorted (see the module comment). */
+export const SORTED_RUN_BYTES = 4 * 1024 * 1024;
+
 /**
- * Encodes buffered entries as a run: grouped by partition, sorted by key,
- * one line each. `line(key)` gives the text after the tab (values JSON).
- * Yields the bytes for `BlobStore.put` and fills `bounds` and `sha256` as
- * it goes, so they are complete once the put has consumed it.
+ * Encodes buffered entries as a run: grouped by partition, sorted by key if
+ * `run.sorted`, one line each. `line(key)` gives the text after the tab
+ * (values JSON). Yields the bytes for `BlobStore.put` and fills `bounds`
+ * and `sha256` as it goes, so they are complete once the put has consumed it.
  */
-export function* encodeRun(keys: Iterable<string>, partitions: number, line: (key: string) => string, run: Pick<RunRef, 'bounds' | 'sha256'>): Generator<Buffer> {
+export function* encodeRun(keys: Iterable<string>, partitions: number, line: (key: string) => string, run: Omit<RunRef, 'ref'>): Generator<Buffer> {
   const groups: string[][] = Array.from({ length: partitions }, () => []);
   for (const key of keys) groups[partitionOf(key, partitions)]!.push(key);
   let offset = 0;
   run.bounds.push(0);
   for (const group of groups) {
-    group.sort();
+    if (run.sorted) group.sort();
     const hash = createHash('sha256');
     let text = '';
     for (const key of group) {
@@ -97,14 +111,14 @@ export function segmentsOf(runs: readonly RunRef[], partition: number): Segment[
   for (const run of runs) {
     const offset = run.bounds[partition]!;
     const length = run.bounds[partition + 1]! - offset;
-    if (length > 0) segments.push({ ref: run.ref, offset, length, sha256: run.sha256[partition]! });
+    if (length > 0) segments.push({ ref: run.ref, offset, length, sha256: run.sha256[partition]!, sorted: run.sorted });
   }
   return segments;
 }
 
-/** A whole blob as a segment. */
+/** A whole sorted blob (a reduce output) as a segment. */
 export function wholeBlob(ref: BlobRef): Segment {
-  return { ref, offset: 0, length: ref.size, sha256: ref.sha256 };
+  return { ref, offset: 0, length: ref.size, sha256: ref.sha256, sorted: true };
 }
 
 /** One line: a key and the JSON text after its tab. */
@@ -115,7 +129,8 @@ export interface Entry {
 
 /**
  * Reads a segment in chunks of `chunkBytes` and yields its entries in
- * batches, checking that keys ascend and, at the end, the segment's hash.
+ * batches, checking that keys ascend (in a sorted segment) and, at the end,
+ * the segment's hash.
  * @throws `BLOB_HASH_MISMATCH` when the bytes do not match; `STORAGE_CORRUPT` for a line that is not an entry
  */
 export async function* readEntries(blobs: BlobStore, segment: Segment, chunkBytes: number, signal?: AbortSignal): AsyncGenerator<Entry[]> {
@@ -135,8 +150,10 @@ export async function* readEntries(blobs: BlobStore, segment: Segment, chunkByte
     const entries: Entry[] = [];
     eachLine(bytes.subarray(0, last + 1), (line) => {
       const entry = parseEntry(line, segment);
-      if (previous !== undefined && !(previous < entry.key)) throw corrupt(segment, `keys out of order ("${previous}" then "${entry.key}")`);
-      previous = entry.key;
+      if (segment.sorted) {
+        if (previous !== undefined && !(previous < entry.key)) throw corrupt(segment, `keys out of order ("${previous}" then "${entry.key}")`);
+        previous = entry.key;
+      }
       entries.push(entry);
     });
     yield entries;

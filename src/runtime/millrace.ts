@@ -57,6 +57,13 @@ export interface StartWorkerOptions {
   queueName?: string;
   /** @defaultValue 30 000 ms */
   leaseMs?: number;
+  /**
+   * Hands task results straight to this engine's orchestrator once it runs,
+   * acking each task after its result is stored; `false` sends them through
+   * the result queue, as a worker in another process does.
+   * @defaultValue true
+   */
+  resultsInProcess?: boolean;
 }
 
 /** A worker: a thread pool fed by a queue consumer. */
@@ -128,6 +135,8 @@ export function createMillrace(options: CreateMillraceOptions = {}): Millrace {
     const worker = new TaskWorker({
       queue, pool, queueName: workerOptions.queueName, concurrency: workerOptions.concurrency, leaseMs: workerOptions.leaseMs, clock, logger,
       control: { log, topic: orchestrator.controlTopic },
+      // Same process as the orchestrator: results go to it directly once it runs (see Orchestrator.acceptResult).
+      localResults: workerOptions.resultsInProcess === false ? undefined : (resultQueue, result) => orchestrator.acceptResult(resultQueue, result),
     });
     await worker.start();
     const running: RunningWorker = {

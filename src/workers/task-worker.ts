@@ -11,8 +11,13 @@
  * ```
  *
  * A crash after the publish and before the ack redelivers the task; its
- * second result carries the same `taskId`, and the receiver drops it. A
- * failure is retried (nack with backoff) while the task's policy allows;
+ * second result carries the same `taskId`, and the receiver drops it. When
+ * the receiver lives in this process (`localResults`: the embedded
+ * orchestrator), the result is handed to it directly and the ack waits
+ * until it has stored the result: the same order of effects, without the
+ * queue round trip.
+ *
+ * A failure is retried (nack with backoff) while the task's policy allows;
  * after that — or at once for a non-retryable failure such as an unknown
  * task name — the failure is published and the message is dead-lettered.
  * While a task runs, its lease is extended so a long task is not handed to
@@ -47,6 +52,27 @@ export interface TaskWorkerOptions {
    * task of a cancelled process gets its abort signal. @defaultValue none
    */
   control?: { log: Log; topic: string };
+  /**
+   * Takes final results addressed to a result queue whose consumer runs in
+   * this process, skipping the queue. See {@link LocalResultSink}.
+   * @defaultValue none: every result is published
+   */
+  localResults?: LocalResultSink;
+}
+
+/**
+ * Receives a task's final result in-process. It resolves `true` only once
+ * the result is durable where it is going (the delivery is acked right
+ * after), and `false` when it does not take results for `queue` at the
+ * moment; then, or when it rejects, the result is published to `queue`.
+ */
+export type LocalResultSink = (queue: string, result: TaskResult) => Promise<boolean>;
+
+/** A task running on the pool, as the worker tracks it to abort it. */
+interface RunInHand {
+  abort(reason: string): void;
+  /** Its lease is gone (lost, or given back by a stop without drain): the queue redelivers the task, so it is not settled. */
+  leaseGone: boolean;
 }
 
 /** Counters since the worker started. */
@@ -64,8 +90,10 @@ export class TaskWorker {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly counters: TaskWorkerStats = { succeeded: 0, retried: 0, failed: 0, deadLettered: 0, redeliveries: 0 };
+  /** Tasks on the pool, to abort them when the worker stops without draining. */
+  private readonly inHand = new Set<RunInHand>();
   /** Running tasks by process id, to abort them when their process is cancelled. */
-  private readonly running = new Map<string, Set<AbortController>>();
+  private readonly running = new Map<string, Set<RunInHand>>();
   private controlFeed: AbortController | undefined;
 
   constructor(private readonly options: TaskWorkerOptions) {
@@ -96,6 +124,12 @@ export class TaskWorker {
   async stop(options: { drain?: boolean } = {}): Promise<void> {
     const consumer = this.consumer;
     this.consumer = undefined;
+    if (options.drain === false && consumer !== undefined) {
+      for (const run of this.inHand) {
+        run.leaseGone = true;
+        run.abort('the worker stopped without draining');
+      }
+    }
     await consumer?.stop(options);
     this.controlFeed?.abort();
     this.controlFeed = undefined;
@@ -112,7 +146,7 @@ export class TaskWorker {
         for await (const record of log.tail(topic, 0, from, { signal: feed.signal })) {
           const notice = record.value as { type?: unknown; processId?: unknown; reason?: unknown };
           if (notice.type !== 'cancel' || typeof notice.processId !== 'string') continue;
-          for (const controller of this.running.get(notice.processId) ?? []) controller.abort(new Error(`process cancelled: ${String(notice.reason)}`));
+          for (const run of this.running.get(notice.processId) ?? []) run.abort(`process cancelled: ${String(notice.reason)}`);
         }
       } catch (error) {
         if (!feed.signal.aborted) this.logger.error({ error: messageOf(error) }, 'stopped following cancel notices');
@@ -136,45 +170,62 @@ export class TaskWorker {
       return;
     }
     const started = this.clock.now();
-    const outcome = await this.runWithLease(delivery, payload);
-    if (delivery.signal.aborted) return; // lease lost or consumer stopped: the queue redelivers it
+    const { outcome, leaseGone } = await this.runWithLease(delivery, payload);
+    if (leaseGone) return; // the queue redelivers it
     await this.settle(delivery, payload, outcome, this.clock.now() - started);
   }
 
-  private async runWithLease(delivery: Delivery, payload: TaskPayload): Promise<TaskOutcome> {
-    const abort = new AbortController();
-    const onLeaseLost = (): void => abort.abort(delivery.signal.reason);
-    delivery.signal.addEventListener('abort', onLeaseLost, { once: true });
+  /**
+   * Runs the task while extending its lease. The run is aborted when the
+   * lease is found lost (an extension refused), when the worker stops
+   * without draining, or when its process is cancelled. The worker learns
+   * these itself rather than by listening to `delivery.signal`: that
+   * signal, the run's own `AbortController` and their listeners took a
+   * quarter of the main thread's time per no-op task. Should an extension
+   * fail otherwise, the extensions stop and the lease will lapse, so from
+   * then on the delivery's signal is followed (the queue aborts it when the
+   * lease runs out).
+   */
+  private async runWithLease(delivery: Delivery, payload: TaskPayload): Promise<{ outcome: TaskOutcome; leaseGone: boolean }> {
+    // A closed pool throws: the handler fails and the consumer requeues the task, as before any run.
+    const started = this.options.pool.startRun({ taskId: payload.taskId, name: delivery.name, input: payload.input, attempt: payload.attempt ?? delivery.attempt, timeoutMs: payload.timeoutMs });
+    const run: RunInHand = { abort: started.abort, leaseGone: false };
+    const loseLease = (reason: string): void => {
+      run.leaseGone = true;
+      run.abort(reason);
+    };
     const processId = payload.attempt === undefined ? undefined : payload.taskId.split('/')[0]!;
-    if (processId !== undefined) this.track(processId, abort, true);
+    this.inHand.add(run);
+    if (processId !== undefined) this.track(processId, run, true);
     let timer: Timer | undefined;
     const extend = (): void => {
       timer = this.clock.setTimer(() => {
         delivery.extendLease(this.leaseMs).then(extend, (error: unknown) => {
-          if (!hasCode(error, 'QUEUE_LEASE_LOST')) this.logger.warn({ taskId: payload.taskId, error: messageOf(error) }, 'lease extension failed');
+          if (hasCode(error, 'QUEUE_LEASE_LOST')) return loseLease(messageOf(error));
+          this.logger.warn({ taskId: payload.taskId, error: messageOf(error) }, 'lease extension failed');
+          const signal = delivery.signal;
+          if (signal.aborted) loseLease(messageOf(signal.reason));
+          else signal.addEventListener('abort', () => loseLease(messageOf(signal.reason)), { once: true });
         });
       }, this.leaseMs / 3);
     };
     extend();
     try {
-      return await this.options.pool.run(
-        { taskId: payload.taskId, name: delivery.name, input: payload.input, attempt: payload.attempt ?? delivery.attempt, timeoutMs: payload.timeoutMs },
-        { signal: abort.signal },
-      );
+      return { outcome: await started.outcome, leaseGone: run.leaseGone };
     } finally {
       timer?.cancel();
-      delivery.signal.removeEventListener('abort', onLeaseLost);
-      if (processId !== undefined) this.track(processId, abort, false);
+      this.inHand.delete(run);
+      if (processId !== undefined) this.track(processId, run, false);
     }
   }
 
-  private track(processId: string, controller: AbortController, add: boolean): void {
-    const set = this.running.get(processId) ?? new Set<AbortController>();
+  private track(processId: string, run: RunInHand, add: boolean): void {
+    const set = this.running.get(processId) ?? new Set<RunInHand>();
     if (add) {
-      set.add(controller);
+      set.add(run);
       this.running.set(processId, set);
     } else {
-      set.delete(controller);
+      set.delete(run);
       if (set.size === 0) this.running.delete(processId);
     }
   }
@@ -218,6 +269,7 @@ export class TaskWorker {
       return true;
     }
     if (payload.resultQueue === undefined) return false;
+    if (await this.reportLocally(payload.resultQueue, result)) return false;
     await this.options.queue.publish(payload.resultQueue, {
       id: `${payload.taskId}#${result.attempt}`,
       name: TASK_RESULT_MESSAGE,
@@ -225,6 +277,17 @@ export class TaskWorker {
       maxAttempts: 1_000,
     });
     return false;
+  }
+
+  private async reportLocally(queue: string, result: TaskResult): Promise<boolean> {
+    const sink = this.options.localResults;
+    if (sink === undefined) return false;
+    try {
+      return await sink(queue, result);
+    } catch (error) {
+      this.logger.warn({ taskId: result.taskId, error: messageOf(error) }, 'could not apply the result in-process; publishing it instead');
+      return false;
+    }
   }
 
   private policyFor(name: string): RetryPolicy {

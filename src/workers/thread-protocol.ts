@@ -43,7 +43,8 @@ export type FromThread =
   | { t: 'ready'; tasks: TaskInfo[] }
   | { t: 'fatal'; message: string }
   | { t: 'heartbeat'; id: number; progress?: Record<string, number | string> }
-  | { t: 'done'; results: Array<{ id: number; outcome: WireOutcome }> };
+  /** `busyMs`: how long the thread's event loop was busy since its previous `done` (the pool's run-time estimates). */
+  | { t: 'done'; results: Array<{ id: number; outcome: WireOutcome }>; busyMs: number };
 
 /** An outcome as a thread sends it: the output as JSON text (see `checkInAsJson`). */
 export type WireOutcome = { ok: true; outputJson: string } | { ok: false; failure: TaskFailure };

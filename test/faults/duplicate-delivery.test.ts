@@ -1,8 +1,10 @@
 /**
  * Fault: every task message is delivered twice, 10% three times, in
- * shuffled order. The process output must equal a fault-free run's, and the
- * history must show each task confirmed exactly once (the extra results
- * are dropped as duplicates).
+ * shuffled order, and so is every result message when results go through
+ * the result queue (a worker's results reach an orchestrator in its own
+ * process directly, so that run duplicates tasks only). The process output
+ * must equal a fault-free run's, and the history must show each task
+ * confirmed exactly once (the extra results are dropped as duplicates).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +16,8 @@ import { duplicatingQueue, type DuplicationStats } from './support/duplicating-q
 const tasks = new URL('../fixtures/process-tasks.ts', import.meta.url);
 const SEED = Number(process.env.MILLRACE_FAULT_SEED ?? 7);
 
-async function run(duplicate: boolean): Promise<{ output: unknown; completions: number; scheduled: number; stats?: DuplicationStats }> {
+/** `resultsInProcess: false` sends results through the (duplicating) result queue; by default they go straight to the orchestrator. */
+async function run(duplicate: boolean, resultsInProcess = true): Promise<{ output: unknown; completions: number; scheduled: number; stats?: DuplicationStats }> {
   const dir = createTempDir('millrace-dup-');
   let stats: DuplicationStats | undefined;
   const millrace = createMillrace({
@@ -26,7 +29,7 @@ async function run(duplicate: boolean): Promise<{ output: unknown; completions: 
     } } : {},
   });
   try {
-    await millrace.startWorker({ tasks, concurrency: 32 });
+    await millrace.startWorker({ tasks, concurrency: 32, resultsInProcess });
     const view = await millrace.runProcess(squares, { n: 300 });
     assert.equal(view.status, 'completed');
     const history = await millrace.orchestrator.history(view.processId);
@@ -45,12 +48,14 @@ async function run(duplicate: boolean): Promise<{ output: unknown; completions: 
 describe('fault: duplicated and shuffled deliveries', () => {
   it('gives the fault-free output, and confirms each task once', async () => {
     const clean = await run(false);
-    const faulty = await run(true);
-    process.stdout.write(`# duplicate-delivery: seed=${SEED} messages=${faulty.stats!.published} extraCopies=${faulty.stats!.extraCopies} ` +
-      `tasks=${faulty.scheduled} confirmed=${faulty.completions} duplicateEffects=${faulty.completions - faulty.scheduled}\n`);
-    assert.deepEqual(faulty.output, clean.output);
-    assert.ok(faulty.stats!.extraCopies > faulty.stats!.published, 'every message was duplicated, some twice');
-    assert.equal(faulty.completions, faulty.scheduled, 'each task confirmed exactly once');
     assert.equal(clean.completions, clean.scheduled);
+    for (const resultsInProcess of [false, true]) {
+      const faulty = await run(true, resultsInProcess);
+      process.stdout.write(`# duplicate-delivery: seed=${SEED} results=${resultsInProcess ? 'in-process' : 'queued'} messages=${faulty.stats!.published} ` +
+        `extraCopies=${faulty.stats!.extraCopies} tasks=${faulty.scheduled} confirmed=${faulty.completions} duplicateEffects=${faulty.completions - faulty.scheduled}\n`);
+      assert.deepEqual(faulty.output, clean.output);
+      assert.ok(faulty.stats!.extraCopies > faulty.stats!.published, 'every message was duplicated, some twice');
+      assert.equal(faulty.completions, faulty.scheduled, 'each task confirmed exactly once');
+    }
   });
 });

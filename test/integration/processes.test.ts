@@ -2,6 +2,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMillrace, type Millrace } from '../../src/runtime/millrace.js';
+import type { OutgoingMessage, TaskQueue } from '../../src/ports/task-queue.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { conditional, flaky, hanging, rejecting, squares, squaresV2 } from '../fixtures/processes.js';
 
@@ -81,6 +82,73 @@ describe('processes', () => {
     const view = await millrace.orchestrator.wait(id);
     assert.equal(view.output, 5 + 2);
     assert.equal((await millrace.orchestrator.history(id)).filter((e) => e.type === 'ProcessStarted').length, 1);
+  });
+});
+
+describe('processes: where results travel, what the receptor records', () => {
+  /** An engine whose queue counts the messages published to each queue. */
+  async function countingEngine(resultsInProcess: boolean): Promise<{ millrace: Millrace; published: Map<string, number>; dir: TempDir }> {
+    const dir = createTempDir();
+    const published = new Map<string, number>();
+    const millrace = createMillrace({
+      dataDir: dir.path, threads: 1, logLevel: 'silent',
+      wrap: {
+        queue: (inner) => {
+          const queue = Object.create(inner) as TaskQueue;
+          queue.publish = (name: string, messages: OutgoingMessage | readonly OutgoingMessage[]) => {
+            published.set(name, (published.get(name) ?? 0) + (Array.isArray(messages) ? messages.length : 1));
+            return inner.publish(name, messages);
+          };
+          queue.consume = inner.consume.bind(inner);
+          queue.close = inner.close.bind(inner);
+          return queue;
+        },
+      },
+    });
+    await millrace.startWorker({ tasks, resultsInProcess });
+    return { millrace, published, dir };
+  }
+
+  it('hands results to the orchestrator in the same process, not through the result queue', async () => {
+    const { millrace, published, dir } = await countingEngine(true);
+    try {
+      const view = await millrace.runProcess(squares, { n: 10 });
+      assert.equal(view.output, 385 + 10);
+      assert.equal(published.get('tasks'), 12);
+      assert.equal(published.get(millrace.orchestrator.resultQueue) ?? 0, 0);
+    } finally {
+      await millrace.close();
+      dir.remove();
+    }
+  });
+
+  it('sends results through the result queue when told to, as a worker in another process does', async () => {
+    const { millrace, published, dir } = await countingEngine(false);
+    try {
+      const view = await millrace.runProcess(squares, { n: 10 });
+      assert.equal(view.output, 385 + 10);
+      assert.equal(published.get(millrace.orchestrator.resultQueue), 12);
+    } finally {
+      await millrace.close();
+      dir.remove();
+    }
+  });
+
+  it('checkpoints the receptor after publishing and on stop, not after every page', async () => {
+    const { millrace, dir } = await countingEngine(true);
+    try {
+      const view = await millrace.runProcess(squares, { n: 10 });
+      const history = await millrace.orchestrator.history(view.processId);
+      const lastScheduled = history.filter((e) => e.type === 'TaskScheduled').at(-1)!.position;
+      const running = await millrace.checkpoints.load('millrace.receptor');
+      assert.ok(running!.offsets.events! >= lastScheduled, 'the page that published the last task is recorded');
+      await millrace.orchestrator.stop();
+      const stopped = await millrace.checkpoints.load('millrace.receptor');
+      assert.equal(stopped!.offsets.events, history.at(-1)!.position, 'on stop the position reached is recorded');
+    } finally {
+      await millrace.close();
+      dir.remove();
+    }
   });
 });
 

@@ -102,6 +102,40 @@ describe('WorkerPool', () => {
   });
 });
 
+describe('WorkerPool grouping of runs', () => {
+  let dir: TempDir;
+  let pool: WorkerPool;
+
+  before(async () => {
+    dir = createTempDir();
+    pool = createPool(dir);
+    await pool.start();
+  });
+  after(async () => {
+    await pool.close();
+    dir.remove();
+  });
+
+  /** Starts `count` runs in one turn; returns the distinct threads they ran on. */
+  async function threadsOfOneTurn(name: string, count: number, input: unknown = null): Promise<number> {
+    const outcomes = await Promise.all(Array.from({ length: count }, (_, i) => pool.run({ taskId: `g/${name}/${i}`, name, input, attempt: 1 })));
+    return new Set(outcomes.map((o) => (o.ok ? o.output : -1))).size;
+  }
+
+  it('spreads a turn of a task it has not timed yet, then keeps a turn of cheap runs on one thread', async () => {
+    assert.equal(await threadsOfOneTurn('which-thread', 4), 2, 'not yet timed: spread like an expensive task');
+    // First runs are slow (JIT, warm-up); the estimate comes down within a few turns.
+    const spreads: number[] = [];
+    for (let turn = 0; turn < 10 && spreads.at(-1) !== 1; turn++) spreads.push(await threadsOfOneTurn('which-thread', 4));
+    assert.equal(spreads.at(-1), 1, `cheap runs of one turn share a thread (threads per turn: ${spreads.join(', ')})`);
+  });
+
+  it('keeps spreading runs that take a thread for longer than a group may', async () => {
+    assert.equal(await threadsOfOneTurn('spin', 4, { ms: 30 }), 2);
+    assert.equal(await threadsOfOneTurn('spin', 4, { ms: 30 }), 2);
+  });
+});
+
 describe('WorkerPool start-up errors', () => {
   it('fails start with the module error when the task module does not load', async () => {
     const dir = createTempDir();

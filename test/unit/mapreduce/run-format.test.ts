@@ -7,8 +7,8 @@ import { assertJsonValue, encodeValue, jsonProblem } from '../../../src/mapreduc
 import { MapBuffer } from '../../../src/mapreduce/map-buffer.js';
 import { createTempDir, type TempDir } from '../../helpers/temp-dir.js';
 
-async function writeRun(blobs: FileBlobStore, key: string, values: Map<string, string>, partitions: number): Promise<RunRef> {
-  const run: RunRef = { ref: undefined as never, bounds: [], sha256: [] };
+async function writeRun(blobs: FileBlobStore, key: string, values: Map<string, string>, partitions: number, sorted = true): Promise<RunRef> {
+  const run: RunRef = { ref: undefined as never, bounds: [], sha256: [], sorted };
   const body = encodeRun(values.keys(), partitions, (k) => values.get(k)!, run);
   run.ref = await blobs.put(key, (async function* chunks() {
     yield* body;
@@ -48,7 +48,13 @@ describe('run format', () => {
     assert.deepEqual(new Map(read), values);
   });
 
-  it('writes the same bytes for the same entries in any insertion order (what makes retries no-ops)', async () => {
+  it('writes a small run in first-emit order, and reads it back without an order check', async () => {
+    const values = new Map([['zebra', '[1]'], ['apple', '[2]'], ['mango', '[3]']]);
+    const run = await writeRun(blobs, 'runs/unsorted-ok', values, 1, false);
+    assert.deepEqual((await entriesOf(blobs, run, 0)).map((e) => e.key), ['zebra', 'apple', 'mango']);
+  });
+
+  it('writes the same bytes for the same entries in any insertion order when sorted (what makes retries no-ops)', async () => {
     const entries: Array<[string, string]> = Array.from({ length: 500 }, (_, i) => [`key-${i}`, `[${i}]`]);
     const first = await writeRun(blobs, 'runs/order', new Map(entries), 4);
     const again = await writeRun(blobs, 'runs/order', new Map([...entries].reverse()), 4);
@@ -63,7 +69,7 @@ describe('run format', () => {
 
   it('refuses keys out of order and lines that are not entries', async () => {
     const unsorted = await blobs.put('runs/unsorted', Buffer.from('"b"\t[1]\n"a"\t[2]\n'));
-    const segment = { ref: unsorted, offset: 0, length: unsorted.size, sha256: unsorted.sha256 };
+    const segment = { ref: unsorted, offset: 0, length: unsorted.size, sha256: unsorted.sha256, sorted: true };
     await assert.rejects(async () => {
       for await (const batch of readEntries(blobs, segment, 64)) void batch;
     }, { code: 'STORAGE_CORRUPT', message: /keys out of order \("b" then "a"\)/ });
