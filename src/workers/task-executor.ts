@@ -3,8 +3,8 @@
  * The thread side of the pool: runs handlers for `run` messages. Each run
  * has its own abort signal; a timeout aborts it and reports `TASK_TIMEOUT`
  * at once, without waiting for a handler that ignores its signal (its late
- * result is dropped). Unknown task names fail with the
- * non-retryable `TASK_UNKNOWN` so the message is dead-lettered, not retried.
+ * result is dropped). Unknown task names fail with the non-retryable
+ * `TASK_UNKNOWN` so the message is dead-lettered, not retried.
  */
 import { performance } from 'node:perf_hooks';
 import type { MessagePort } from 'node:worker_threads';
@@ -70,7 +70,7 @@ export interface TaskRun {
  * The handler's `AbortController` is made only when it reads `ctx.signal`
  * (or once aborted), and one settle function stands in for racing the run
  * against a timeout promise and an abort promise: with no-op tasks those
- * per-run objects and listeners were most of a thread's work.
+ * per-run objects and listeners were a quarter of a thread's work.
  */
 export function startTask(
   request: RunRequest,
