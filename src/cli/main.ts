@@ -9,6 +9,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { createRequire } from 'node:module';
 import { registerBench } from './commands/bench.js';
 import { registerDemo } from './commands/demo.js';
+import { registerExample } from './commands/example.js';
 import { registerPlanned } from './commands/not-yet.js';
 import { registerQueue } from './commands/queue.js';
 import { registerProcessCommands } from './commands/processes.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerTask(program);
   registerQueue(program);
   registerBench(program);
+  registerExample(program);
   registerPlanned(program);
   for (const command of program.commands) inheritErrorHandling(command);
   return program;

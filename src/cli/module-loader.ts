@@ -62,7 +62,8 @@ function resolveModuleFile(path: string): string {
   return index;
 }
 
-async function registerTypeScript(file: string): Promise<void> {
+/** Registers the tsx loader in this thread so `.ts` modules can be imported. */
+export async function registerTypeScript(file: string): Promise<void> {
   try {
     const api = (await import('tsx/esm/api')) as { register: () => void };
     api.register();

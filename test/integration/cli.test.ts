@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createTempDir } from '../helpers/temp-dir.js';
 
 const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
@@ -15,7 +16,7 @@ describe('millrace CLI', () => {
   it('prints help listing every command, and help per command', () => {
     const help = millrace('--help');
     assert.equal(help.status, 0);
-    for (const command of ['demo', 'worker', 'run', 'queue', 'bench', 'server', 'replay', 'dataset']) assert.match(help.stdout, new RegExp(`\\b${command}\\b`));
+    for (const command of ['demo', 'worker', 'run', 'status', 'cancel', 'history', 'task', 'example', 'queue', 'bench', 'server', 'replay', 'dataset']) assert.match(help.stdout, new RegExp(`\\b${command}\\b`));
     const workerHelp = millrace('worker', '--help');
     assert.equal(workerHelp.status, 0);
     assert.match(workerHelp.stdout, /--concurrency/);
@@ -62,10 +63,24 @@ describe('millrace CLI', () => {
     }
   });
 
-  it('runs the demo end to end and checks its own answer', () => {
+  it('runs the page-hits demo end to end on generated logs', () => {
     const dir = createTempDir();
     try {
-      const result = millrace('demo', '--documents', '12', '--words', '200', '--split', '4', '--threads', '2', '--data-dir', dir.file('demo'));
+      const result = millrace('demo', '--size', '2', '--threads', '2', '--data-dir', dir.file('demo'));
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stdout, /counted [\d,]+ hits on [\d,]+ pages/);
+      assert.match(result.stdout, /top pages\n +\d+ {2}\//);
+      assert.match(result.stdout, /malformed lines: \d+ \(counted, not fatal\)/);
+      assert.match(result.stdout, /result: .*page-hits\.csv/);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('runs the word-count demo end to end and checks its own answer', () => {
+    const dir = createTempDir();
+    try {
+      const result = millrace('demo', '--word-count', '--documents', '12', '--words', '200', '--split', '4', '--threads', '2', '--data-dir', dir.file('demo'));
       assert.equal(result.status, 0, result.stderr);
       assert.match(result.stdout, /words counted {6}2400 \(checked against the corpus: exact\)/);
       assert.match(result.stdout, /12 in 3 map tasks/);
@@ -100,6 +115,26 @@ describe('millrace run / status / history / cancel', () => {
 
       const cancel = millrace('cancel', result.processId, '--data-dir', dir.path);
       assert.match(cancel.stdout, /was not running; nothing to cancel/);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('runs page-hits from the CLI: generated logs in, page-hits.csv out', () => {
+    const dir = createTempDir();
+    try {
+      const logs = dir.file('access.log');
+      const generated = millrace('example', 'logs', '--size', '1MB', '--out', logs);
+      assert.equal(generated.status, 0, generated.stderr);
+      const example = new URL('../../examples/page-hits', import.meta.url).pathname;
+      const run = millrace('run', example, '--input', logs, '--out', dir.file('out'), '--threads', '2', '--data-dir', dir.file('state'), '--quiet');
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stdout, /wrote .*out\/page-hits\.csv/);
+      const csv = readFileSync(dir.file('out/page-hits.csv'), 'utf8').split('\n');
+      assert.equal(csv[0], 'page,count');
+      const counts = csv.slice(1).filter(Boolean).map((line) => Number(line.slice(line.lastIndexOf(',') + 1)));
+      assert.ok(counts.length > 10 && counts.every((c, i) => i === 0 || c <= counts[i - 1]!), 'count descending');
+      assert.equal(millrace('example', 'logs', '--size', 'lots', '--out', logs).status, 2);
     } finally {
       dir.remove();
     }

@@ -4,18 +4,25 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { intOption } from '../parse.js';
 import { runDemo } from '../demo/run-demo.js';
+import { runPageHitsDemo } from '../demo/run-page-hits-demo.js';
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('run a word count over a synthetic corpus on the embedded engine (no services needed)')
-    .option('--documents <n>', 'documents in the corpus', intOption(1, 1_000_000), 400)
-    .option('--words <n>', 'words per document', intOption(1, 10_000_000), 5000)
-    .option('--split <n>', 'documents per map task', intOption(1, 1_000_000), 10)
+    .description('run page-hits (MapReduce over generated access logs) on the embedded engine; no services needed')
+    .option('--size <mb>', 'megabytes of access logs to generate', intOption(1, 100_000), 100)
+    .option('--word-count', 'run the smaller word-count task batch instead')
+    .option('--documents <n>', 'word count: documents in the corpus', intOption(1, 1_000_000), 400)
+    .option('--words <n>', 'word count: words per document', intOption(1, 10_000_000), 5000)
+    .option('--split <n>', 'word count: documents per map task', intOption(1, 1_000_000), 10)
     .option('--threads <n>', 'worker threads', intOption(1, 1024), availableParallelism())
     .option('--seed <n>', 'corpus seed (same seed, same corpus)', intOption(0, 2 ** 31), 42)
     .option('--data-dir <dir>', 'where the demo keeps its state (wiped first)', '.millrace/demo')
-    .action(async (options: { documents: number; words: number; split: number; threads: number; seed: number; dataDir: string }) => {
+    .action(async (options: { size: number; wordCount?: boolean; documents: number; words: number; split: number; threads: number; seed: number; dataDir: string }) => {
+      if (!options.wordCount) {
+        await runPageHitsDemo({ dataDir: resolve(options.dataDir), bytes: options.size * 1e6, threads: options.threads, seed: options.seed, out: process.stdout });
+        return;
+      }
       await runDemo({
         dataDir: resolve(options.dataDir),
         documents: options.documents,

@@ -28,8 +28,8 @@ export function registerRun(program: Command): void {
     .argument('<module>', 'module exporting defineProcess/defineMapReduce results and their tasks, e.g. examples/page-hits')
     .option('--process <name>', 'which process, when the module defines several')
     .option('--version <n>', 'which version (default: the latest)', intOption(1, 1_000_000))
-    .option('--input <file...>', 'input files: uploaded to the blob store and passed as { files: [BlobRef…] }')
-    .option('--input-json <json>', 'the process input as JSON (merged with { files } when --input is given)', jsonOption)
+    .option('--input <file...>', 'input files: uploaded to the blob store and passed as { inputs: [BlobRef…] } (the MapReduce input)')
+    .option('--input-json <json>', 'the process input as JSON (merged with { inputs } when --input is given)', jsonOption)
     .option('--out <dir>', 'write every blob the output refers to into this folder')
     .option('--threads <n>', 'worker threads (default: cores)', intOption(1, 1024))
     .option('--data-dir <dir>', 'embedded state directory (default: MILLRACE_DATA_DIR or ./.millrace)')
@@ -69,17 +69,17 @@ async function buildInput(millrace: Millrace, flags: RunFlags): Promise<unknown>
   if (flags.inputJson !== undefined && (typeof flags.inputJson !== 'object' || flags.inputJson === null || Array.isArray(flags.inputJson))) {
     throw new InvalidArgumentError('--input-json must be a JSON object when --input files are given');
   }
-  const files: BlobRef[] = [];
+  const inputs: BlobRef[] = [];
   for (const path of flags.input) {
     const full = resolve(path);
     try {
-      files.push(await millrace.blobs.put(`inputs/${Date.now()}-${basename(full)}`, createReadStream(full)));
+      inputs.push(await millrace.blobs.put(`inputs/${Date.now()}-${basename(full)}`, createReadStream(full)));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new MillraceError('CONFIG_INVALID', `input file not found: ${path}`, { path });
       throw error;
     }
   }
-  return { ...(flags.inputJson as object | undefined), files };
+  return { ...(flags.inputJson as object | undefined), inputs };
 }
 
 /** Writes each blob referenced anywhere in the output to `dir`, named after the last segment of its key. */
