@@ -63,22 +63,36 @@ export async function writePageCsv(counts: Map<string, number>, out: string): Pr
   }
 }
 
-/** Lines of `bytes[0, end)`, `\r\n` or `\n`: Latin-1 for ASCII lines, UTF-8 for the others. */
+/**
+ * Lines of `bytes[0, end)`, `\r\n` or `\n`: Latin-1 for ASCII lines, UTF-8 for
+ * the others, decoded in pieces of about 64 KiB of whole lines (young-generation
+ * strings: a 1 MiB string is born old and brings on full collections).
+ */
 function linesOf(bytes: Buffer, end: number, visit: (line: string) => void): void {
-  const text = bytes.toString('latin1', 0, end);
-  const wide: number[] = [];
-  for (let window = 0; window < end; window += 4096) {
-    const windowEnd = Math.min(end, window + 4096);
-    if (!isAscii(bytes.subarray(window, windowEnd))) for (let at = window; at < windowEnd; at++) if (bytes[at]! >= 0x80) wide.push(at);
+  for (let from = 0; from < end;) {
+    let to = from + 65_536 < end ? bytes.indexOf(NEWLINE, from + 65_536) + 1 : end;
+    if (to === 0 || to > end) to = end;
+    linesIn(bytes, from, to, visit);
+    from = to;
   }
-  wide.push(end);
+}
+
+function linesIn(bytes: Buffer, from: number, end: number, visit: (line: string) => void): void {
+  const text = bytes.toString('latin1', from, end);
+  const length = end - from;
+  const wide: number[] = [];
+  for (let window = from; window < end; window += 4096) {
+    const windowEnd = Math.min(end, window + 4096);
+    if (!isAscii(bytes.subarray(window, windowEnd))) for (let at = window; at < windowEnd; at++) if (bytes[at]! >= 0x80) wide.push(at - from);
+  }
+  wide.push(length);
   let next = 0;
-  for (let start = 0; start < end;) {
+  for (let start = 0; start < length;) {
     let stop = text.indexOf('\n', start);
-    if (stop < 0) stop = end;
+    if (stop < 0) stop = length;
     const lineEnd = stop > start && text.charCodeAt(stop - 1) === 13 ? stop - 1 : stop;
     if (wide[next]! < stop) {
-      visit(bytes.toString('utf8', start, lineEnd));
+      visit(bytes.toString('utf8', from + start, from + lineEnd));
       while (wide[next]! < stop) next++;
     } else {
       visit(text.slice(start, lineEnd));
