@@ -8,7 +8,7 @@
  *
  * ```
  *  input blobs ─▶ map × splits ──▶ runs (R partitions each, sorted) ──▶ reduce × R ──▶ R output blobs ─▶ finalize?
- *   (refs)       <name>:map         mapreduce/<pid>/map/<split>/<run>     <name>:reduce   …/reduce/<r>       <name>:finalize
+ *   (refs)       <name>:map         mapreduce/<pid>/map-<split>-<run>     <name>:reduce   …/reduce-<r>       <name>:finalize
  * ```
  *
  * **Determinism.** For the same inputs and split size, the outputs are the

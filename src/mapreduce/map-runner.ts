@@ -9,7 +9,8 @@
  * ```
  *
  * Determinism, which retries rely on: run keys are
- * `mapreduce/<processId>/map/<split>/<run>`, and a run's bytes depend only
+ * `mapreduce/<processId>/map-<split>-<run>` (flat: a directory per split
+ * would cost the file store a mkdir and more directory fsyncs per put), and a run's bytes depend only
  * on the split's records (keys sorted, or in first-emit order; spill
  * points and the choice to sort from emitted sizes). A
  * retried task therefore writes the same keys with the same bytes, which
@@ -59,7 +60,7 @@ export async function runMap<V>(job: MapReduceOptions<V, unknown, unknown>, inpu
 
   const spill = async (): Promise<void> => {
     const run: RunRef = { ref: undefined as never, bounds: [], sha256: [], sorted: buffer.bytes >= SORTED_RUN_BYTES };
-    const key = `mapreduce/${processId}/map/${split.index}/${runs.length}`;
+    const key = `mapreduce/${processId}/map-${split.index}-${runs.length}`;
     const body = encodeRun([...buffer.keys], partitions, (k) => buffer.valuesJson(k), run);
     run.ref = await putRun(task, key, body, job.name, split.index);
     runs.push(run);

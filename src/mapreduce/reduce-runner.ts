@@ -1,7 +1,7 @@
 /**
  * @module mapreduce/reduce-runner
  * The body of a reduce task: merge its partition of every run, call
- * `reduce` once per key, write `mapreduce/<processId>/reduce/<partition>`
+ * `reduce` once per key, write `mapreduce/<processId>/reduce-<partition>`
  * sorted by key. Two ways to merge, with the same result:
  *
  * - **Streaming** (any size): each run's partition is sorted, so the runs are
@@ -28,22 +28,24 @@ import type { BlobStore } from '../ports/blob-store.js';
 import type { TaskContext } from '../workers/task-definition.js';
 import { encodeValue } from './json-value.js';
 import type { MapReduceOptions, ReduceTaskInput, ReduceTaskOutput } from './map-reduce-types.js';
-import { readEntries, type Entry, type Segment } from './run-format.js';
+import { eachEntry, readEntries, readSegment, type Entry, type Segment } from './run-format.js';
 
 /** Memory for read buffers, shared by the cursors: many runs get smaller chunks. */
 const READ_BUDGET_BYTES = 64 * 1024 * 1024;
 /** @defaultValue of `mergeInMemoryBytes`: a partition this small is merged in a hash map. */
 export const DEFAULT_MERGE_IN_MEMORY_BYTES = 64 * 1024 * 1024;
 const OUTPUT_PIECE_CHARS = 256 * 1024;
+/** Segments read at once by the in-memory merge. */
+const PARALLEL_READS = 8;
 
 /** Runs the reduce side of `job` over one partition. */
 export async function runReduce<V, R>(job: MapReduceOptions<V, R, unknown>, input: ReduceTaskInput, task: TaskContext): Promise<ReduceTaskOutput> {
   const chunkBytes = Math.max(64 * 1024, Math.min(4 * 1024 * 1024, Math.floor(READ_BUDGET_BYTES / Math.max(1, input.segments.length))));
   const counter = { keys: 0 };
-  const key = `mapreduce/${input.processId}/reduce/${input.partition}`;
+  const key = `mapreduce/${input.processId}/reduce-${input.partition}`;
   const total = input.segments.reduce((sum, segment) => sum + segment.length, 0);
   const groups = total <= (job.mergeInMemoryBytes ?? DEFAULT_MERGE_IN_MEMORY_BYTES)
-    ? mergeInMemory<V>(task.blobs, input.segments, chunkBytes, task.signal)
+    ? mergeInMemory<V>(task.blobs, input.segments, task.signal)
     : mergeStreaming<V>(task.blobs, await sortedSegments(task.blobs, input.segments, `${key}-sorted`, task.signal), chunkBytes, task.signal);
   const ref = await task.blobs.put(key, reduceOutput(job, groups, counter));
   return { partition: input.partition, ref, keys: counter.keys };
@@ -66,25 +68,38 @@ async function* reduceOutput<V, R>(job: MapReduceOptions<V, R, unknown>, groups:
 }
 
 /** Every key with its values, in key order, read into a hash map. */
-async function* mergeInMemory<V>(blobs: BlobStore, segments: readonly Segment[], chunkBytes: number, signal: AbortSignal): AsyncGenerator<[string, V[]]> {
+async function* mergeInMemory<V>(blobs: BlobStore, segments: readonly Segment[], signal: AbortSignal): AsyncGenerator<[string, V[]]> {
+  // The segments are read side by side (a read waits on the disk, or on a thread of libuv's
+  // pool on a busy machine) and merged in run order, which fixes the order of values.
+  const reads: Array<Promise<Buffer>> = [];
+  let next = 0;
+  const readNext = (): void => {
+    const segment = segments[next++];
+    if (segment === undefined) return;
+    const read = readSegment(blobs, segment);
+    read.catch(() => undefined); // rejects when awaited; until then (or if never), it must not count as unhandled
+    reads.push(read);
+  };
+  for (let i = 0; i < PARALLEL_READS; i++) readNext();
   // Values stay JSON text until their key's turn: one parse per key instead of one per run.
   const groups = new Map<string, string[]>();
-  for (const segment of segments) {
-    for await (const entries of readEntries(blobs, segment, chunkBytes, signal)) {
-      for (const { key, json } of entries) {
-        if (json.charCodeAt(0) !== 91 || json.charCodeAt(json.length - 1) !== 93) throw notAnArray(segment, key);
-        const values = json.length === 2 ? undefined : json.slice(1, -1);
-        const list = groups.get(key);
-        if (list === undefined) groups.set(key, values === undefined ? [] : [values]);
-        else if (values !== undefined) list.push(values);
-      }
-    }
+  for (const [index, segment] of segments.entries()) {
+    signal.throwIfAborted();
+    const bytes = await reads[index]!;
+    readNext();
+    eachEntry(bytes, segment, (key, json) => {
+      if (json.charCodeAt(0) !== 91 || json.charCodeAt(json.length - 1) !== 93) throw notAnArray(segment, key);
+      const values = json.length === 2 ? undefined : json.slice(1, -1);
+      const list = groups.get(key);
+      if (list === undefined) groups.set(key, values === undefined ? [] : [values]);
+      else if (values !== undefined) list.push(values);
+    });
   }
   const keys = [...groups.keys()].sort();
   for (const key of keys) yield [key, JSON.parse(`[${groups.get(key)!.join(',')}]`) as V[]];
 }
 
-/** The segments, each unsorted one replaced by a sorted copy under `prefix/<index>` (same content: a retry rewrites it as a no-op). */
+/** The segments, each unsorted one replaced by a sorted copy at `prefix-<index>` (same content: a retry rewrites it as a no-op). */
 async function sortedSegments(blobs: BlobStore, segments: readonly Segment[], prefix: string, signal: AbortSignal): Promise<Segment[]> {
   const sorted: Segment[] = [];
   for (const [index, segment] of segments.entries()) {
@@ -96,7 +111,7 @@ async function sortedSegments(blobs: BlobStore, segments: readonly Segment[], pr
     for await (const batch of readEntries(blobs, segment, 1024 * 1024, signal)) for (const entry of batch) entries.push(entry);
     entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const lines = entries.map((entry) => `${JSON.stringify(entry.key)}\t${entry.json}\n`).join('');
-    const ref = await blobs.put(`${prefix}/${index}`, Buffer.from(lines, 'utf8'));
+    const ref = await blobs.put(`${prefix}-${index}`, Buffer.from(lines, 'utf8'));
     sorted.push({ ref, offset: 0, length: ref.size, sha256: ref.sha256, sorted: true });
   }
   return sorted;

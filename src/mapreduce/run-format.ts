@@ -136,8 +136,8 @@ export interface Entry {
 export async function* readEntries(blobs: BlobStore, segment: Segment, chunkBytes: number, signal?: AbortSignal): AsyncGenerator<Entry[]> {
   const hash = createHash('sha256');
   const end = segment.offset + segment.length;
+  const order: EntryOrder = { previous: undefined };
   let carry: Buffer | undefined;
-  let previous: string | undefined;
   for (let at = segment.offset; at < end;) {
     signal?.throwIfAborted();
     const chunk = Buffer.from(await blobs.getRange(segment.ref, at, Math.min(chunkBytes, end - at)));
@@ -148,22 +148,45 @@ export async function* readEntries(blobs: BlobStore, segment: Segment, chunkByte
     carry = bytes.subarray(last + 1);
     if (last < 0) continue;
     const entries: Entry[] = [];
-    eachLine(bytes.subarray(0, last + 1), (line) => {
-      const entry = parseEntry(line, segment);
-      if (segment.sorted) {
-        if (previous !== undefined && !(previous < entry.key)) throw corrupt(segment, `keys out of order ("${previous}" then "${entry.key}")`);
-        previous = entry.key;
-      }
-      entries.push(entry);
-    });
+    eachEntry(bytes.subarray(0, last + 1), segment, (key, json) => entries.push({ key, json }), order);
     yield entries;
   }
-  const actual = hash.digest('hex');
-  if (actual !== segment.sha256) {
-    throw new MillraceError('BLOB_HASH_MISMATCH', `bytes ${segment.offset}–${end} of blob "${segment.ref.key}" do not match their SHA-256`, {
-      key: segment.ref.key, check: 'sha256', expected: segment.sha256, actual,
-    });
-  }
+  checkHash(segment, hash.digest('hex'));
+}
+
+/** A whole segment in one read, verified against its hash: for segments small enough to hold. */
+export async function readSegment(blobs: BlobStore, segment: Segment): Promise<Buffer> {
+  const bytes = Buffer.from(await blobs.getRange(segment.ref, segment.offset, segment.length));
+  checkHash(segment, createHash('sha256').update(bytes).digest('hex'));
+  return bytes;
+}
+
+/** Where the last key of a sorted segment was, across calls to {@link eachEntry}. */
+export interface EntryOrder {
+  previous: string | undefined;
+}
+
+/** Calls `visit` with each entry's key and JSON text, checking order in a sorted segment. */
+export function eachEntry(bytes: Buffer, segment: Segment, visit: (key: string, json: string) => void, order: EntryOrder = { previous: undefined }): void {
+  eachLine(bytes, (line) => {
+    const tab = line.indexOf('\t');
+    if (tab < 2 || line.charCodeAt(0) !== 34 || line.charCodeAt(tab - 1) !== 34) throw corrupt(segment, `a line is not "key"<tab>value: ${JSON.stringify(line.slice(0, 80))}`);
+    const quoted = line.slice(0, tab);
+    // Most keys hold no escape: slicing off the quotes is the decoding.
+    const key = quoted.includes('\\') ? (JSON.parse(quoted) as string) : quoted.slice(1, -1);
+    if (segment.sorted) {
+      if (order.previous !== undefined && !(order.previous < key)) throw corrupt(segment, `keys out of order ("${order.previous}" then "${key}")`);
+      order.previous = key;
+    }
+    visit(key, line.slice(tab + 1));
+  });
+}
+
+function checkHash(segment: Segment, actual: string): void {
+  if (actual === segment.sha256) return;
+  throw new MillraceError('BLOB_HASH_MISMATCH', `bytes ${segment.offset}–${segment.offset + segment.length} of blob "${segment.ref.key}" do not match their SHA-256`, {
+    key: segment.ref.key, check: 'sha256', expected: segment.sha256, actual,
+  });
 }
 
 /**
@@ -178,15 +201,6 @@ export async function* readPairs<R = unknown>(blobs: BlobStore, ref: BlobRef, op
   for await (const entries of readEntries(blobs, wholeBlob(ref), options.chunkBytes ?? 1024 * 1024, options.signal)) {
     for (const entry of entries) yield [entry.key, JSON.parse(entry.json) as R];
   }
-}
-
-function parseEntry(line: string, segment: Segment): Entry {
-  const tab = line.indexOf('\t');
-  if (tab < 2 || line.charCodeAt(0) !== 34 || line.charCodeAt(tab - 1) !== 34) throw corrupt(segment, `a line is not "key"<tab>value: ${JSON.stringify(line.slice(0, 80))}`);
-  const quoted = line.slice(0, tab);
-  // Most keys hold no escape: slicing off the quotes is the decoding.
-  const key = quoted.includes('\\') ? (JSON.parse(quoted) as string) : quoted.slice(1, -1);
-  return { key, json: line.slice(tab + 1) };
 }
 
 function corrupt(segment: Segment, problem: string): MillraceError {
