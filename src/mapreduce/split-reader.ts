@@ -69,69 +69,67 @@ export async function* readSplit(blobs: BlobStore, ref: BlobRef, start: number, 
   const read = (at: number): Promise<Uint8Array> => {
     // Whole chunks up to the end, the last stretched a little past it; then small reads to finish the last record.
     const length = at < end ? Math.min(chunkBytes, end - at) + (end - at <= chunkBytes ? OVERSHOOT_BYTES : 0) : OVERSHOOT_BYTES;
-    return blobs.getRange(ref, at, Math.min(length, size - at));
+    const reading = blobs.getRange(ref, at, Math.min(length, size - at));
+    // Awaited later (its error surfaces then); meanwhile a failure must not count as unhandled.
+    reading.catch(() => undefined);
+    return reading;
   };
   let ahead: Promise<Uint8Array> | undefined = position < size ? read(position) : undefined;
-  try {
-    while (ahead !== undefined) {
-      const chunk = asBuffer(await ahead);
-      const chunkStart = position;
-      position += chunk.length;
-      ahead = position < end && position < size ? read(position) : undefined;
-      options.signal?.throwIfAborted();
+  while (ahead !== undefined) {
+    const chunk = asBuffer(await ahead);
+    const chunkStart = position;
+    position += chunk.length;
+    ahead = position < end && position < size ? read(position) : undefined;
+    options.signal?.throwIfAborted();
 
-      let from = 0;
-      if (skipping || oversized) {
-        // Skip through the first newline: the end of a record the split before owns, or of one too long to keep.
-        const newline = chunk.indexOf(NEWLINE);
-        // A newline at or after `end` ends the split's last record, so what follows is not ours.
-        if (newline < 0 ? position >= end : chunkStart + newline >= end) return;
-        if (newline < 0) continue;
-        skipping = false;
-        oversized = false;
+    let from = 0;
+    if (skipping || oversized) {
+      // Skip through the first newline: the end of a record the split before owns, or of one too long to keep.
+      const newline = chunk.indexOf(NEWLINE);
+      // A newline at or after `end` ends the split's last record, so what follows is not ours.
+      if (newline < 0 ? position >= end : chunkStart + newline >= end) return;
+      if (newline < 0) continue;
+      skipping = false;
+      oversized = false;
+      from = newline + 1;
+      pendingOffset = chunkStart + from;
+    }
+    // The owned region ends at the first newline at or after `end`.
+    const searchFrom = Math.max(from, end - chunkStart);
+    const stop = searchFrom < chunk.length ? chunk.indexOf(NEWLINE, searchFrom) : -1;
+    const last = stop >= 0 ? stop : chunk.lastIndexOf(NEWLINE);
+    if (last >= from) {
+      if (pendingBytes > 0) {
+        // The record begun in an earlier chunk is finished and yielded on its own, so the rest
+        // of this chunk goes out as a view, not copied into one buffer with it.
+        const newline = chunk.indexOf(NEWLINE, from);
+        pending.push(chunk.subarray(from, newline + 1));
+        yield { kind: 'records', bytes: Buffer.concat(pending), offset: pendingOffset };
+        pending = [];
+        pendingBytes = 0;
         from = newline + 1;
         pendingOffset = chunkStart + from;
       }
-      // The owned region ends at the first newline at or after `end`.
-      const searchFrom = Math.max(from, end - chunkStart);
-      const stop = searchFrom < chunk.length ? chunk.indexOf(NEWLINE, searchFrom) : -1;
-      const last = stop >= 0 ? stop : chunk.lastIndexOf(NEWLINE);
-      if (last >= from) {
-        if (pendingBytes > 0) {
-          // The record begun in an earlier chunk is finished and yielded on its own, so the rest
-          // of this chunk goes out as a view, not copied into one buffer with it.
-          const newline = chunk.indexOf(NEWLINE, from);
-          pending.push(chunk.subarray(from, newline + 1));
-          yield { kind: 'records', bytes: Buffer.concat(pending), offset: pendingOffset };
-          pending = [];
-          pendingBytes = 0;
-          from = newline + 1;
-          pendingOffset = chunkStart + from;
-        }
-        if (last >= from) yield { kind: 'records', bytes: chunk.subarray(from, last + 1), offset: pendingOffset };
-        if (stop >= 0) return;
-        from = last + 1;
-        pendingOffset = chunkStart + from;
-      }
-      if (from < chunk.length) {
-        pending.push(chunk.subarray(from));
-        pendingBytes += chunk.length - from;
-        if (pendingBytes > maxRecordBytes) {
-          yield { kind: 'oversized', offset: pendingOffset, head: Buffer.concat(pending).subarray(0, HEAD_BYTES) };
-          pending = [];
-          pendingBytes = 0;
-          oversized = true;
-        }
-      }
-      // Past the end with the last record unfinished: keep reading until its newline.
-      if (ahead === undefined && position < size) ahead = read(position);
+      if (last >= from) yield { kind: 'records', bytes: chunk.subarray(from, last + 1), offset: pendingOffset };
+      if (stop >= 0) return;
+      from = last + 1;
+      pendingOffset = chunkStart + from;
     }
-    // End of input: the last record has no newline.
-    if (!skipping && !oversized && pendingBytes > 0) yield { kind: 'records', bytes: Buffer.concat(pending), offset: pendingOffset };
-  } finally {
-    // A read still in flight when the consumer stops early must not become an unhandled rejection.
-    ahead?.catch(() => undefined);
+    if (from < chunk.length) {
+      pending.push(chunk.subarray(from));
+      pendingBytes += chunk.length - from;
+      if (pendingBytes > maxRecordBytes) {
+        yield { kind: 'oversized', offset: pendingOffset, head: Buffer.concat(pending).subarray(0, HEAD_BYTES) };
+        pending = [];
+        pendingBytes = 0;
+        oversized = true;
+      }
+    }
+    // Past the end with the last record unfinished: keep reading until its newline.
+    if (ahead === undefined && position < size) ahead = read(position);
   }
+  // End of input: the last record has no newline.
+  if (!skipping && !oversized && pendingBytes > 0) yield { kind: 'records', bytes: Buffer.concat(pending), offset: pendingOffset };
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
