@@ -34,6 +34,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Consumer, DeliveryHandler } from '../../ports/task-queue.js';
 import { QueueDelivery } from './queue-delivery.js';
 import type { DeliveryHost } from './queue-delivery.js';
+import { runHandler, settleLeftover, type HandlerFailure } from './handler-run.js';
 import type { ConsumerSettings } from './message-validation.js';
 import type { LeaseTarget, QueueStore, WakeHub } from './queue-store.js';
 
@@ -163,32 +164,14 @@ export class ConsumerLoop implements Consumer, DeliveryHost {
 
   private run(delivery: QueueDelivery): void {
     this.running.add(delivery);
-    let result: Promise<void>;
-    try {
-      result = this.handler(delivery);
-    } catch (error) {
-      result = Promise.reject(error);
-    }
-    Promise.resolve(result).then(
-      () => this.finish(delivery, undefined),
-      (error: unknown) => this.finish(delivery, { error }),
-    );
+    void runHandler(this.handler, delivery).then((failure) => this.finish(delivery, failure));
   }
 
   /** The handler returned: settle what it left, free the slot, go on. */
-  private finish(delivery: QueueDelivery, failure: { error: unknown } | undefined): void {
+  private finish(delivery: QueueDelivery, failure: HandlerFailure): void {
     this.running.delete(delivery);
     this.settlingSet.delete(delivery);
-    if (delivery.unsettled) {
-      const settle = failure === undefined
-        ? delivery.ack()
-        : delivery.nack({ requeue: true, reason: `handler failed: ${messageOf(failure.error)}` });
-      settle.catch((error: unknown) => {
-        this.context.logger.warn({ queue: this.queue, messageId: delivery.id, attempt: delivery.attempt, err: messageOf(error) }, 'automatic settle failed');
-      });
-    } else if (failure !== undefined) {
-      this.context.logger.debug({ queue: this.queue, messageId: delivery.id, err: messageOf(failure.error) }, 'handler threw after settling');
-    }
+    settleLeftover(delivery, failure, this.queue, this.context.logger);
     this.startHandlers();
     if (this.running.size === 0 && this.handoff.length === 0) this.onIdle?.();
     this.pump();

@@ -23,6 +23,7 @@ import type { Clock, Timer } from '../../core/clock.js';
 import { MillraceError, messageOf } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Consumer, DeliveryHandler } from '../../ports/task-queue.js';
+import { runHandler, settleLeftover, type HandlerFailure } from '../common/handler-run.js';
 import type { ConsumerSettings } from '../common/message-validation.js';
 import type { QueueDelivery } from '../common/queue-delivery.js';
 import type { DeliverySettlement } from '../common/queue-store.js';
@@ -229,29 +230,13 @@ export class RabbitMqConsumer implements Consumer, HeldDeliveriesHost {
 
   private run(delivery: QueueDelivery): void {
     this.running.add(delivery);
-    let result: Promise<void>;
-    try {
-      result = this.handler(delivery);
-    } catch (error) {
-      result = Promise.reject(error);
-    }
-    Promise.resolve(result).then(
-      () => this.finish(delivery, undefined),
-      (error: unknown) => this.finish(delivery, { error }),
-    );
+    void runHandler(this.handler, delivery).then((failure) => this.finish(delivery, failure));
   }
 
   /** The handler returned: settle what it left, let a zombie go, go on. */
-  private finish(delivery: QueueDelivery, failure: { error: unknown } | undefined): void {
+  private finish(delivery: QueueDelivery, failure: HandlerFailure): void {
     this.running.delete(delivery);
-    if (delivery.unsettled) {
-      const settle = failure === undefined ? delivery.ack() : delivery.nack({ requeue: true, reason: `handler failed: ${messageOf(failure.error)}` });
-      settle.catch((error: unknown) => {
-        this.deps.logger.warn({ queue: this.queue, messageId: delivery.id, attempt: delivery.attempt, err: messageOf(error) }, 'automatic settle failed');
-      });
-    } else if (failure !== undefined) {
-      this.deps.logger.debug({ queue: this.queue, messageId: delivery.id, err: messageOf(failure.error) }, 'handler threw after settling');
-    }
+    settleLeftover(delivery, failure, this.queue, this.deps.logger);
     this.held.handlerReturned(delivery);
     this.startHandlers();
     if (this.running.size === 0 && this.handoff.length === 0) this.onIdle?.();
