@@ -10,7 +10,7 @@ import type { Clock } from '../../core/clock.js';
 import { SystemClock } from '../../core/clock.js';
 import { MillraceError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
-import { decodeJson, encodeJson } from '../../core/json-codec.js';
+import { encodeJson } from '../../core/json-codec.js';
 import type { AppendResult, EventStore, ExpectedVersion, NewEvent, StoredEvent } from '../../ports/event-store.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import {
@@ -24,6 +24,7 @@ import {
   type EventRow,
 } from './sqlite-event-store-sql.js';
 import { attachSqlite, translateSqliteError, type SqliteSource } from './sqlite-source.js';
+import { firstDuplicate, expectedNumber, versionMatches, versionConflict, staleVersion, toStoredEvent } from '../common/event-store-rules.js';
 
 /** Options for {@link SqliteEventStore}: a `path` or a shared `database`, plus a clock. */
 export type SqliteEventStoreOptions = SqliteSource & {
@@ -98,7 +99,7 @@ export class SqliteEventStore implements EventStore {
       metadata: encodeJson(event.metadata ?? {}),
     }));
     const duplicate = firstDuplicate(pending.map((event) => event.id));
-    if (duplicate !== undefined) throw conflict(`event id ${duplicate} appears twice in one batch`, streamId, expectedVersion, undefined, duplicate);
+    if (duplicate !== undefined) throw versionConflict(`event id ${duplicate} appears twice in one batch`, streamId, expectedVersion, undefined, duplicate);
     // Random ids cannot already be stored, so only caller-chosen ids pay for the idempotency lookup.
     const callerIds = events.some((event) => event.id !== undefined);
     try {
@@ -141,7 +142,7 @@ export class SqliteEventStore implements EventStore {
     const head = this.statements.head.get(streamId);
     const actual = head?.version ?? 0;
     if (!versionMatches(expected, actual)) {
-      throw conflict(`stream ${streamId} is at version ${actual}, expected ${String(expected)}`, streamId, expected, actual);
+      throw staleVersion(streamId, expected, actual);
     }
     if (events.length === 0) return { version: actual, position: head?.position ?? 0 };
     const recordedAt = this.clock.now();
@@ -172,7 +173,7 @@ export class SqliteEventStore implements EventStore {
     if (sameBatch) return { version: last.version, position: last.position };
     const place = places[clash]!;
     const id = events[clash]!.id;
-    throw conflict(`event id ${id} is already stored as ${place.stream_id}@${place.version}`, streamId, expected, undefined, id);
+    throw versionConflict(`event id ${id} is already stored as ${place.stream_id}@${place.version}`, streamId, expected, undefined, id);
   }
 
   private query<T>(run: () => T): T {
@@ -188,7 +189,7 @@ export class SqliteEventStore implements EventStore {
     // The unique (stream_id, version) index is the last line of defence should
     // a writer ever bypass the IMMEDIATE transaction; it means the same thing.
     if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-      return conflict(`concurrent append to stream ${streamId}`, streamId, expected, undefined);
+      return versionConflict(`concurrent append to stream ${streamId}`, streamId, expected, undefined);
     }
     return translateSqliteError(error, { streamId });
   }
@@ -198,50 +199,7 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
-function firstDuplicate(ids: readonly string[]): string | undefined {
-  const seen = new Set<string>();
-  for (const id of ids) {
-    if (seen.has(id)) return id;
-    seen.add(id);
-  }
-  return undefined;
-}
-
 /** No limit unless asked; SQLite reads a negative LIMIT as "no limit", so a caller's negative becomes 0. */
 function sqlLimit(limit: number | undefined): number {
   return limit === undefined ? -1 : Math.max(0, Math.floor(limit));
-}
-
-function expectedNumber(expected: number | 'no-stream'): number {
-  return expected === 'no-stream' ? 0 : expected;
-}
-
-function versionMatches(expected: ExpectedVersion, actual: number): boolean {
-  return expected === 'any' || expectedNumber(expected) === actual;
-}
-
-function conflict(message: string, streamId: string, expected: ExpectedVersion, actual: number | undefined, eventId?: string): MillraceError {
-  return new MillraceError('EVENT_STORE_VERSION_CONFLICT', message, { streamId, expected, actual, eventId });
-}
-
-function toStoredEvent(row: EventRow): StoredEvent {
-  return {
-    id: row.event_id,
-    streamId: row.stream_id,
-    version: row.version,
-    position: row.position,
-    type: row.type,
-    data: decodeStored(row, row.data),
-    metadata: decodeStored(row, row.metadata) as Record<string, unknown>,
-    recordedAt: row.recorded_at,
-  };
-}
-
-/** Stored JSON that no longer parses was damaged at rest: say where, not just "bad JSON". */
-function decodeStored(row: EventRow, text: string): unknown {
-  try {
-    return decodeJson(text);
-  } catch (cause) {
-    throw new MillraceError('STORAGE_CORRUPT', `event ${row.stream_id}@${row.version} is unreadable`, { streamId: row.stream_id, version: row.version }, { cause });
-  }
 }

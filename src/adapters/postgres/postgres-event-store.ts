@@ -17,7 +17,7 @@ import type { Clock } from '../../core/clock.js';
 import { SystemClock } from '../../core/clock.js';
 import { MillraceError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
-import { decodeJson, encodeJson } from '../../core/json-codec.js';
+import { encodeJson } from '../../core/json-codec.js';
 import type { AppendResult, EventStore, ExpectedVersion, NewEvent, StoredEvent } from '../../ports/event-store.js';
 import { PgDatabase, type PgStatement, type PostgresOptions } from './pg-database.js';
 import { assertStorableText } from './pg-errors.js';
@@ -34,6 +34,7 @@ import {
   STREAM_VERSION_CONSTRAINT,
   type EventRow,
 } from './postgres-event-store-sql.js';
+import { firstDuplicate, expectedNumber, versionMatches, versionConflict, staleVersion, toStoredEvent } from '../common/event-store-rules.js';
 
 /** Options for {@link PostgresEventStore}: connection settings plus a clock. */
 export type PostgresEventStoreOptions = PostgresOptions & {
@@ -108,7 +109,7 @@ export class PostgresEventStore implements EventStore {
       return pendingEvent;
     });
     const duplicate = firstDuplicate(pending.map((event) => event.id));
-    if (duplicate !== undefined) throw conflict(`event id ${duplicate} appears twice in one batch`, streamId, expectedVersion, undefined, duplicate);
+    if (duplicate !== undefined) throw versionConflict(`event id ${duplicate} appears twice in one batch`, streamId, expectedVersion, undefined, duplicate);
     // Random ids cannot already be stored, so only caller-chosen ids pay for
     // the idempotency lookup, and any retry after an attempt whose COMMIT may
     // have landed: the lookup then recognises that commit and returns it.
@@ -121,8 +122,8 @@ export class PostgresEventStore implements EventStore {
       uniqueViolation: (constraint) => {
         // The lock makes these unreachable for writers that take it; they
         // remain the last line of defence against one that does not.
-        if (constraint === STREAM_VERSION_CONSTRAINT) return conflict(`concurrent append to stream ${streamId}`, streamId, expectedVersion, undefined);
-        if (constraint === EVENT_ID_CONSTRAINT) return conflict(`an event id of this batch is already stored`, streamId, expectedVersion, undefined);
+        if (constraint === STREAM_VERSION_CONSTRAINT) return versionConflict(`concurrent append to stream ${streamId}`, streamId, expectedVersion, undefined);
+        if (constraint === EVENT_ID_CONSTRAINT) return versionConflict(`an event id of this batch is already stored`, streamId, expectedVersion, undefined);
         return undefined;
       },
     });
@@ -206,7 +207,7 @@ export class PostgresEventStore implements EventStore {
     const clash = places.findIndex((place) => place !== undefined);
     const place = places[clash]!;
     const id = events[clash]!.id;
-    throw conflict(`event id ${id} is already stored as ${place.streamId}@${place.version}`, streamId, expected, undefined, id);
+    throw versionConflict(`event id ${id} is already stored as ${place.streamId}@${place.version}`, streamId, expected, undefined, id);
   }
 
   private assertOpen(): void {
@@ -214,54 +215,7 @@ export class PostgresEventStore implements EventStore {
   }
 }
 
-function firstDuplicate(ids: readonly string[]): string | undefined {
-  const seen = new Set<string>();
-  for (const id of ids) {
-    if (seen.has(id)) return id;
-    seen.add(id);
-  }
-  return undefined;
-}
-
 /** `null` (no limit) unless asked; a caller's negative becomes 0, as in the SQLite store. */
 function sqlLimit(limit: number | undefined): number | null {
   return limit === undefined ? null : Math.max(0, Math.floor(limit));
-}
-
-function expectedNumber(expected: number | 'no-stream'): number {
-  return expected === 'no-stream' ? 0 : expected;
-}
-
-function versionMatches(expected: ExpectedVersion, actual: number): boolean {
-  return expected === 'any' || expectedNumber(expected) === actual;
-}
-
-function staleVersion(streamId: string, expected: ExpectedVersion, actual: number): MillraceError {
-  return conflict(`stream ${streamId} is at version ${actual}, expected ${String(expected)}`, streamId, expected, actual);
-}
-
-function conflict(message: string, streamId: string, expected: ExpectedVersion, actual: number | undefined, eventId?: string): MillraceError {
-  return new MillraceError('EVENT_STORE_VERSION_CONFLICT', message, { streamId, expected, actual, eventId });
-}
-
-function toStoredEvent(row: EventRow): StoredEvent {
-  return {
-    id: row.event_id,
-    streamId: row.stream_id,
-    version: Number(row.version),
-    position: Number(row.position),
-    type: row.type,
-    data: decodeStored(row, row.data),
-    metadata: decodeStored(row, row.metadata) as Record<string, unknown>,
-    recordedAt: Number(row.recorded_at),
-  };
-}
-
-/** Stored JSON that no longer parses was damaged at rest: say where, not just "bad JSON". */
-function decodeStored(row: EventRow, text: string): unknown {
-  try {
-    return decodeJson(text);
-  } catch (cause) {
-    throw new MillraceError('STORAGE_CORRUPT', `event ${row.stream_id}@${row.version} is unreadable`, { streamId: row.stream_id, version: Number(row.version) }, { cause });
-  }
 }
