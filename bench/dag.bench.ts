@@ -74,7 +74,7 @@ function millracePeer(options: BenchOptions): Peer {
  */
 export async function runMillraceDag(tasks: number, signal?: AbortSignal): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'millrace-bench-dag-'));
-  const millrace = createMillrace({ dataDir: dir, threads: THREADS, logLevel: 'silent' });
+  const millrace = await createMillrace({ dataDir: dir, threads: THREADS, logLevel: 'silent' });
   try {
     await millrace.startWorker({ tasks: new URL('./dag-tasks.ts', import.meta.url), concurrency: CONCURRENCY });
     const orchestrator = await millrace.startOrchestrator();

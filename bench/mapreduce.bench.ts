@@ -135,7 +135,7 @@ function millracePeer(options: BenchOptions, shared: SharedRun): Peer {
   const start = async (): Promise<Engine> => {
     const files = await shared.prepare();
     const dir = mkdtempSync(join(tmpdir(), 'millrace-bench-mapreduce-'));
-    const millrace = createMillrace({ dataDir: dir, threads: threads(), logLevel: 'warn' });
+    const millrace = await createMillrace({ dataDir: dir, threads: threads(), logLevel: 'warn' });
     const started: Engine = { millrace, dir, input: [] };
     engine = started;
     await millrace.startWorker({ tasks: PAGE_HITS_TASKS });

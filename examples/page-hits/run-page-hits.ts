@@ -41,7 +41,7 @@ export interface PageHitsRun {
  *
  * @example
  * ```ts
- * const millrace = createMillrace()
+ * const millrace = await createMillrace()
  * await millrace.startWorker({ tasks: PAGE_HITS_TASKS })
  * const run = await runPageHits(millrace, ['access.log'], { out: 'page-hits.csv' })
  * console.log(run.result.result?.top, run.result.rejects)

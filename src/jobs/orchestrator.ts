@@ -77,6 +77,8 @@ export class Orchestrator {
   private results: Consumer | undefined;
   /** Between `start` and `stop`: results handed over in-process are applied. */
   private acceptingResults = false;
+  /** How far `refreshIndex` has read, when this orchestrator is only a client. */
+  private indexedUpTo = 0;
 
   constructor(private readonly options: OrchestratorOptions) {
     const logger = options.logger.child({ component: 'orchestrator' });
@@ -192,9 +194,29 @@ export class Orchestrator {
     return this.index.list(filter);
   }
 
-  /** Resolves with the process once it has completed, failed or been cancelled. */
-  async wait(processId: string, options: { signal?: AbortSignal } = {}): Promise<ProcessView> {
+  /**
+   * Brings the index up to date without acting on anything: for a client
+   * that looks at processes (`millrace status`) while a server elsewhere
+   * runs them. A started orchestrator's index is kept current by its feed.
+   */
+  async refreshIndex(): Promise<void> {
+    if (this.acceptingResults) return this.feed.catchUp();
+    for (;;) {
+      const page = await this.options.events.readAll({ afterPosition: this.indexedUpTo, limit: 1000 });
+      if (page.length === 0) return;
+      this.index.apply(page);
+      this.indexedUpTo = page[page.length - 1]!.position;
+    }
+  }
+
+  /**
+   * Resolves with the process once it has completed, failed or been
+   * cancelled. An orchestrator that is not started (a client of a server
+   * that runs the process) looks every `pollMs`.
+   */
+  async wait(processId: string, options: { signal?: AbortSignal; pollMs?: number } = {}): Promise<ProcessView> {
     await this.mustExist(processId);
+    if (!this.acceptingResults) return this.pollUntilFinished(processId, options.signal, options.pollMs ?? 500);
     await new Promise<void>((resolve, reject) => {
       const onFinished = (summary: ProcessSummary): void => {
         if (summary.processId !== processId) return;
@@ -214,6 +236,21 @@ export class Orchestrator {
       if (this.index.get(processId)?.status !== 'running') onFinished({ processId } as ProcessSummary);
     });
     return this.get(processId);
+  }
+
+  private async pollUntilFinished(processId: string, signal: AbortSignal | undefined, pollMs: number): Promise<ProcessView> {
+    for (;;) {
+      const view = await this.get(processId);
+      if (view.status !== 'running') return view;
+      if (signal?.aborted) throw new MillraceError('TASK_ABORTED', `stopped waiting for process ${processId}`, { processId });
+      await new Promise<void>((resolve) => {
+        const timer = this.options.clock.setTimer(resolve, pollMs);
+        signal?.addEventListener('abort', () => {
+          timer.cancel();
+          resolve();
+        }, { once: true });
+      });
+    }
   }
 
   /** Forces a deadline check now (tests; the timer does it every `timeoutCheckMs`). */

@@ -1,9 +1,10 @@
 /**
  * @module runtime/millrace
- * The one place that picks adapters. `createMillrace` opens the embedded
- * engine under a data directory: a durable SQLite task queue, event store,
- * log and checkpoint store, a file-system blob store, and worker-thread
- * pools on demand.
+ * The one place that picks adapters. `createMillrace` opens the engine:
+ * embedded by default (a durable SQLite task queue, event store, log and
+ * checkpoint store, a file-system blob store, under a data directory), or
+ * on RabbitMQ, PostgreSQL and S3 when their URLs are configured (see
+ * `runtime/backends`); worker-thread pools start on demand.
  *
  * ```
  * .millrace/
@@ -13,7 +14,7 @@
  *   blobs/       claim-checked payloads and datasets
  * ```
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SystemClock, type Clock } from '../core/clock.js';
 import { createLogger, type Logger } from '../core/logger.js';
@@ -28,14 +29,16 @@ import type { ProcessView } from '../jobs/process-view.js';
 import { TaskWorker, type TaskWorkerStats } from '../workers/task-worker.js';
 import { WorkerPool, type WorkerPoolStats } from '../workers/worker-pool.js';
 import { runTaskBatch, type TaskBatchOptions, type TaskBatchReport } from '../workers/task-batch.js';
-import { SqliteTaskQueue } from '../adapters/embedded/sqlite-task-queue.js';
-import { SqliteEventStore } from '../adapters/embedded/sqlite-event-store.js';
-import { SqliteLog } from '../adapters/embedded/sqlite-log.js';
-import { SqliteCheckpointStore } from '../adapters/embedded/sqlite-checkpoint-store.js';
-import { openBlobStore, type BlobStoreConfig } from './blob-store-config.js';
+import { describeBackends, resolveBackends, type BackendUrls, type Backends } from './backends.js';
 import { resolveConfig, type MillraceConfig } from './config.js';
+import { openBackends } from './open-backends.js';
 
 export interface CreateMillraceOptions extends Partial<MillraceConfig> {
+  /**
+   * Cluster services by URL; each unset one stays embedded.
+   * @defaultValue `MILLRACE_QUEUE`, `MILLRACE_STORE`, `MILLRACE_BLOBS`
+   */
+  backends?: BackendUrls;
   logger?: Logger;
   clock?: Clock;
   /**
@@ -74,9 +77,13 @@ export interface RunningWorker {
   stop(options?: { drain?: boolean }): Promise<void>;
 }
 
-/** The embedded engine. */
+/** The engine, embedded or on cluster services. */
 export interface Millrace {
   readonly config: MillraceConfig;
+  /** Which adapter serves each port. */
+  readonly backends: Backends;
+  /** `backends` in one line, without credentials, for logs. */
+  readonly describeBackends: string;
   readonly queue: TaskQueue;
   readonly blobs: BlobStore;
   readonly events: EventStore;
@@ -97,28 +104,26 @@ export interface Millrace {
 }
 
 /**
- * Opens the embedded engine.
+ * Opens the engine: embedded unless cluster URLs are configured.
  *
+ * @throws `CONFIG_INVALID` for a bad setting or URL; `NOT_AVAILABLE` naming the service that cannot be reached
  * @example
  * ```ts
- * const millrace = createMillrace({ dataDir: './.millrace' })
+ * const millrace = await createMillrace({ dataDir: './.millrace' })
  * await millrace.startWorker({ tasks: new URL('./tasks.js', import.meta.url) })
  * const report = await millrace.runTasks('count-words', chunks)
  * await millrace.close()
  * ```
  */
-export function createMillrace(options: CreateMillraceOptions = {}): Millrace {
+export async function createMillrace(options: CreateMillraceOptions = {}): Promise<Millrace> {
   const config = resolveConfig(options);
+  const backends = resolveBackends(options.backends);
   const clock = options.clock ?? new SystemClock();
   const logger = options.logger ?? createLogger({ level: config.logLevel });
-  const blobConfig: BlobStoreConfig = { kind: 'fs', root: join(config.dataDir, 'blobs') };
-  const baseQueue = new SqliteTaskQueue({ path: join(config.dataDir, 'queue.db'), clock, logger });
-  const queue = options.wrap?.queue?.(baseQueue) ?? baseQueue;
-  const blobs = openBlobStore(blobConfig);
-  const baseEvents = new SqliteEventStore({ path: join(config.dataDir, 'events.db'), clock });
-  const events = options.wrap?.events?.(baseEvents) ?? baseEvents;
-  const log = new SqliteLog({ path: join(config.dataDir, 'streams.db'), clock });
-  const checkpoints = new SqliteCheckpointStore({ path: join(config.dataDir, 'streams.db'), clock });
+  const opened = await openBackends(backends, { dataDir: config.dataDir, clock, logger });
+  const { blobs, blobConfig, log, checkpoints } = opened;
+  const queue = options.wrap?.queue?.(opened.queue) ?? opened.queue;
+  const events = options.wrap?.events?.(opened.events) ?? opened.events;
   const workers = new Set<RunningWorker>();
   const orchestrator = new Orchestrator({ events, queue, log, checkpoints, blobs, clock, logger, claimCheckBytes: config.claimCheckBytes });
   let orchestratorStarted: Promise<Orchestrator> | undefined;
@@ -153,7 +158,7 @@ export function createMillrace(options: CreateMillraceOptions = {}): Millrace {
   };
 
   return {
-    config, queue, blobs, events, log, checkpoints, logger, orchestrator,
+    config, backends, describeBackends: describeBackends(backends), queue, blobs, events, log, checkpoints, logger, orchestrator,
     startWorker,
     startOrchestrator,
     runProcess: async (definition, input, runOptions = {}) => {
@@ -166,8 +171,10 @@ export function createMillrace(options: CreateMillraceOptions = {}): Millrace {
     close: async () => {
       await Promise.all([...workers].map((w) => w.stop({ drain: false })));
       if (orchestratorStarted !== undefined) await orchestrator.stop();
-      await queue.close();
-      await Promise.all([blobs.close(), events.close(), log.close(), checkpoints.close()]);
+      // A wrapper may hold resources of its own; closing it closes the adapter beneath.
+      if (queue !== opened.queue) await queue.close();
+      if (events !== opened.events) await events.close();
+      await opened.close();
     },
   };
 }

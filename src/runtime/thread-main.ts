@@ -19,7 +19,7 @@ const send = (message: FromThread): void => port.postMessage(message);
 try {
   const moduleExports = (await import(data.tasksModule)) as Record<string, unknown>;
   const tasks = collectTasks(moduleExports, data.tasksModule);
-  const blobs = openBlobStore(data.blobStore as BlobStoreConfig);
+  const blobs = await openBlobStore(data.blobStore as BlobStoreConfig);
   const logger = createLogger({ level: data.logLevel }).child({ thread: true });
   serveTasks(port, tasks, { blobs, logger, claimCheckBytes: data.claimCheckBytes });
   send({ t: 'ready', tasks: [...tasks.values()].map(taskInfo) });

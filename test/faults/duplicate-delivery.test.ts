@@ -20,7 +20,7 @@ const SEED = Number(process.env.MILLRACE_FAULT_SEED ?? 7);
 async function run(duplicate: boolean, resultsInProcess = true): Promise<{ output: unknown; completions: number; scheduled: number; stats?: DuplicationStats }> {
   const dir = createTempDir('millrace-dup-');
   let stats: DuplicationStats | undefined;
-  const millrace = createMillrace({
+  const millrace = await createMillrace({
     dataDir: dir.path, threads: 2, logLevel: 'silent',
     wrap: duplicate ? { queue: (inner) => {
       const wrapped = duplicatingQueue(inner, { queues: ['tasks', 'millrace.results'], seed: SEED, thirdCopyShare: 0.1 });

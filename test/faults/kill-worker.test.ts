@@ -21,9 +21,9 @@ describe('fault: SIGKILL of a worker process mid-run', () => {
   let millrace: Millrace;
   const children: ChildProcess[] = [];
 
-  before(() => {
+  before(async () => {
     dir = createTempDir('millrace-fault-');
-    millrace = createMillrace({ dataDir: dir.path, threads: 1, logLevel: 'silent' });
+    millrace = await createMillrace({ dataDir: dir.path, threads: 1, logLevel: 'silent' });
   });
   after(async () => {
     for (const child of children) child.kill('SIGKILL');

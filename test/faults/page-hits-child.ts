@@ -13,7 +13,7 @@ import { PAGE_HITS_TASKS, pageHits, type PageHitsSummary } from '../../examples/
 import type { MapReduceResult } from '../../src/mapreduce/map-reduce-types.js';
 
 const [dataDir, logs, processId, outCsv] = process.argv.slice(2) as [string, string, string, string];
-const millrace = createMillrace({ dataDir, threads: 2, logLevel: 'silent' });
+const millrace = await createMillrace({ dataDir, threads: 2, logLevel: 'silent' });
 await millrace.startWorker({ tasks: PAGE_HITS_TASKS });
 millrace.orchestrator.register(pageHits.process);
 await millrace.startOrchestrator();

@@ -10,7 +10,7 @@ if (dataDir === undefined || tasksModule === undefined) {
   process.stderr.write('usage: worker-child.ts <dataDir> <tasksModuleUrl> [concurrency]\n');
   process.exit(2);
 }
-const millrace = createMillrace({ dataDir, threads: 2, logLevel: 'warn' });
+const millrace = await createMillrace({ dataDir, threads: 2, logLevel: 'warn' });
 await millrace.startWorker({ tasks: tasksModule, concurrency: Number(concurrency), leaseMs: 10_000 });
 process.stdout.write('ready\n');
 // Stays alive on the worker's timers and thread handles until killed.

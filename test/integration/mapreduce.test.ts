@@ -29,7 +29,7 @@ describe('mapreduce', () => {
 
   before(async () => {
     dir = createTempDir();
-    millrace = createMillrace({ dataDir: dir.file('engine'), threads: 2, logLevel: 'silent' });
+    millrace = await createMillrace({ dataDir: dir.file('engine'), threads: 2, logLevel: 'silent' });
     worker = await millrace.startWorker({ tasks });
     logs = await generateLogs(dir.file('access.log'), 3_000_000, 11);
     inputs = await uploadFiles(millrace.blobs, [logs.path]);

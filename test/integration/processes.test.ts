@@ -14,7 +14,7 @@ describe('processes', () => {
 
   before(async () => {
     dir = createTempDir();
-    millrace = createMillrace({ dataDir: dir.path, threads: 2, logLevel: 'silent' });
+    millrace = await createMillrace({ dataDir: dir.path, threads: 2, logLevel: 'silent' });
     await millrace.startWorker({ tasks });
   });
   after(async () => {
@@ -90,7 +90,7 @@ describe('processes: where results travel, what the receptor records', () => {
   async function countingEngine(resultsInProcess: boolean): Promise<{ millrace: Millrace; published: Map<string, number>; dir: TempDir }> {
     const dir = createTempDir();
     const published = new Map<string, number>();
-    const millrace = createMillrace({
+    const millrace = await createMillrace({
       dataDir: dir.path, threads: 1, logLevel: 'silent',
       wrap: {
         queue: (inner) => {

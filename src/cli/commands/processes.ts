@@ -5,10 +5,14 @@ import type { ProcessView } from '../../jobs/process-view.js';
 import { describeStep } from '../process-progress.js';
 import { intOption } from '../parse.js';
 
+/**
+ * Opens the engine as a client: the orchestrator is not started, so looking
+ * at a process never runs it (a server, or the `millrace run` that started
+ * it, does), and no second orchestrator competes for results.
+ */
 async function withOrchestrator<T>(dataDir: string | undefined, work: (m: Millrace) => Promise<T>): Promise<T> {
-  const millrace = createMillrace({ dataDir, logLevel: 'warn' });
+  const millrace = await createMillrace({ dataDir, logLevel: 'warn' });
   try {
-    await millrace.startOrchestrator();
     return await work(millrace);
   } finally {
     await millrace.close();
@@ -26,6 +30,7 @@ export function registerProcessCommands(program: Command): void {
     .action(async (id: string | undefined, flags: { json?: boolean; limit: number; dataDir?: string }) =>
       withOrchestrator(flags.dataDir, async (m) => {
         if (id === undefined) {
+          await m.orchestrator.refreshIndex();
           const list = m.orchestrator.list({ limit: flags.limit });
           if (flags.json) process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
           else for (const p of list) process.stdout.write(`${p.processId}  ${p.definition} v${p.version}  ${p.status.padEnd(9)}  ${new Date(p.startedAt).toISOString()}\n`);

@@ -1,12 +1,12 @@
 /** `millrace queue`: inspect queues and their dead letters. */
 import type { Command } from 'commander';
-import { createMillrace } from '../../runtime/millrace.js';
+import { createMillrace, type Millrace } from '../../runtime/millrace.js';
 import { intOption } from '../parse.js';
 
 export function registerQueue(program: Command): void {
   const queue = program.command('queue').description('inspect task queues and dead letters');
-  const withEngine = async (dataDir: string | undefined, work: (m: ReturnType<typeof createMillrace>) => Promise<void>): Promise<void> => {
-    const millrace = createMillrace({ dataDir, logLevel: 'warn' });
+  const withEngine = async (dataDir: string | undefined, work: (m: Millrace) => Promise<void>): Promise<void> => {
+    const millrace = await createMillrace({ dataDir, logLevel: 'warn' });
     try {
       await work(millrace);
     } finally {

@@ -37,7 +37,7 @@ export function registerRun(program: Command): void {
     .action(async (modulePath: string, flags: RunFlags) => {
       const loaded = await loadUserModule(modulePath);
       const definition = pickProcess(loaded, flags.process, flags.version);
-      const millrace = createMillrace({ dataDir: flags.dataDir, threads: flags.threads, logLevel: 'warn' });
+      const millrace = await createMillrace({ dataDir: flags.dataDir, threads: flags.threads, logLevel: 'warn' });
       try {
         const input = await buildInput(millrace, flags);
         await millrace.startWorker({ tasks: loaded.url });

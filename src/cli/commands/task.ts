@@ -29,7 +29,7 @@ export function registerTask(program: Command): void {
     .option('--data-dir <dir>', 'embedded state directory (default: MILLRACE_DATA_DIR or ./.millrace)')
     .action(async (task: string, flags: TaskFlags) => {
       const inputs = readInputs(flags);
-      const millrace = createMillrace({ dataDir: flags.dataDir, threads: flags.threads, logLevel: 'warn' });
+      const millrace = await createMillrace({ dataDir: flags.dataDir, threads: flags.threads, logLevel: 'warn' });
       try {
         const worker = flags.tasks === undefined ? undefined : await millrace.startWorker({ tasks: flags.tasks, queueName: flags.queue });
         const progress = createProgressBar(`running ${task}`);

@@ -21,7 +21,7 @@ export function registerWorker(program: Command): void {
     .option('--queue <name>', 'queue to consume', 'tasks')
     .option('--data-dir <dir>', 'embedded state directory (default: MILLRACE_DATA_DIR or ./.millrace)')
     .action(async (flags: WorkerFlags) => {
-      const millrace = createMillrace({ dataDir: flags.dataDir, threads: flags.threads });
+      const millrace = await createMillrace({ dataDir: flags.dataDir, threads: flags.threads });
       const worker = await millrace.startWorker({ tasks: flags.tasks, concurrency: flags.concurrency, queueName: flags.queue });
       millrace.logger.info({ tasks: worker.pool.tasks.map((t) => t.name), threads: worker.pool.stats.size, queue: flags.queue }, 'worker started');
       await new Promise<void>((resolveStop) => {

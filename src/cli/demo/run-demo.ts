@@ -39,7 +39,7 @@ export interface DemoSummary {
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const out = (line = ''): void => void options.out.write(`${line}\n`);
   rmSync(options.dataDir, { recursive: true, force: true });
-  const millrace = createMillrace({ dataDir: options.dataDir, threads: options.threads, logLevel: 'warn' });
+  const millrace = await createMillrace({ dataDir: options.dataDir, threads: options.threads, logLevel: 'warn' });
   try {
     out(`Millrace demo — word count over a synthetic corpus, embedded (SQLite queue, file blobs, ${options.threads} worker threads)`);
     out(`state: ${options.dataDir}`);

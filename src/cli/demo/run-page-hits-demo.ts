@@ -45,7 +45,7 @@ export async function runPageHitsDemo(options: PageHitsDemoOptions): Promise<voi
   const size = statSync(logs).size;
   out(`1/2 generated ${(size / 1e6).toFixed(0)} MB of access logs in ${((performance.now() - generated) / 1000).toFixed(1)} s: ${logs}`);
 
-  const millrace = createMillrace({ dataDir: join(options.dataDir, 'state'), threads: options.threads, logLevel: 'warn' });
+  const millrace = await createMillrace({ dataDir: join(options.dataDir, 'state'), threads: options.threads, logLevel: 'warn' });
   try {
     await millrace.startWorker({ tasks: example.PAGE_HITS_TASKS });
     const run = await (example.runPageHits as unknown as (m: typeof millrace, files: string[], o: { out: string }) => ReturnType<PageHitsExample['runPageHits']>)(millrace, [logs], { out: csv });

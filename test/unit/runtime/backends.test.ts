@@ -12,9 +12,16 @@ describe('backend selection', () => {
     const backends = resolveBackends({ queue: 'amqp://u:p@mq:5672/vh' }, {
       MILLRACE_QUEUE: 'amqp://ignored', MILLRACE_STORE: 'postgres://u:p@db:5432/app?schema=tenant_a', MILLRACE_BLOBS: 's3://bucket/prefix?endpoint=http://127.0.0.1:9000',
     });
-    assert.deepEqual(backends.queue, { kind: 'rabbitmq', url: 'amqp://u:p@mq:5672/vh' });
+    assert.deepEqual(backends.queue, { kind: 'rabbitmq', url: 'amqp://u:p@mq:5672/vh', prefix: '' });
     assert.deepEqual(backends.store, { kind: 'postgres', url: 'postgres://u:p@db:5432/app', schema: 'tenant_a' });
     assert.equal(backends.blobs.kind, 's3');
+  });
+
+  it('takes the RabbitMQ queue prefix and the PostgreSQL schema out of their URLs', () => {
+    const backends = resolveBackends({}, { MILLRACE_QUEUE: 'amqp://u:p@mq:5672/vh?prefix=team-a&heartbeat=10', MILLRACE_STORE: 'postgresql://db/app?schema=team_a' });
+    assert.deepEqual(backends.queue, { kind: 'rabbitmq', url: 'amqp://u:p@mq:5672/vh?heartbeat=10', prefix: 'team-a' });
+    assert.deepEqual(backends.store, { kind: 'postgres', url: 'postgresql://db/app', schema: 'team_a' });
+    assert.equal(describeBackends(backends), 'queue: rabbitmq amqp://mq:5672/vh prefix team-a; store: postgres postgresql://db/app schema team_a; blobs: files');
   });
 
   it('names the variable and the expected scheme on a wrong URL, never the credentials', () => {
