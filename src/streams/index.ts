@@ -37,3 +37,5 @@ export { startPipeline, type PipelineMetrics, type RunningPipeline, type StartPi
 export { createStreamStore, type StreamStore, type TaskCommit, type TopicAppend } from './runtime/stream-store.js';
 export type { DeadLetter, DeadLetterReason, KeyedRecord, LateRecord, ResultRecord } from './runtime/records.js';
 export type { PartitionRange } from './runtime/mapper-task.js';
+export { replayPipeline, parseReplayBound, type ReplayBound, type ReplayOptions, type RunningReplay } from './runtime/replay.js';
+export { ingestFile, type IngestFileOptions, type IngestReport } from './runtime/file-source.js';
