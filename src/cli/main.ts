@@ -8,6 +8,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { createRequire } from 'node:module';
 import { registerBench } from './commands/bench.js';
+import { registerDataset } from './commands/dataset.js';
 import { registerDemo } from './commands/demo.js';
 import { registerExample } from './commands/example.js';
 import { registerPlanned } from './commands/not-yet.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerTask(program);
   registerQueue(program);
   registerBench(program);
+  registerDataset(program);
   registerExample(program);
   registerPlanned(program);
   for (const command of program.commands) inheritErrorHandling(command);
