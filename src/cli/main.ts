@@ -15,6 +15,7 @@ import { registerPlanned } from './commands/not-yet.js';
 import { registerQueue } from './commands/queue.js';
 import { registerProcessCommands } from './commands/processes.js';
 import { registerRun } from './commands/run.js';
+import { registerServer } from './commands/server.js';
 import { registerTask } from './commands/task.js';
 import { registerWorker } from './commands/worker.js';
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`millrace: ${text.replace(/^error: /, '').trim()}\n`) });
   registerDemo(program);
+  registerServer(program);
   registerWorker(program);
   registerRun(program);
   registerProcessCommands(program);

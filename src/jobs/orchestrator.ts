@@ -176,6 +176,8 @@ export class Orchestrator {
 
   /** The process with its steps. @throws `PROCESS_NOT_FOUND` */
   async get(processId: string): Promise<ProcessView> {
+    // A client's cache holds only what it wrote itself; the process moves on elsewhere.
+    if (!this.acceptingResults) this.manager.evict(processId);
     const state = await this.manager.state(processId);
     if (state === undefined) throw notFound(processId);
     const view = viewProcess(state, this.registry.find(state.definition, state.version));

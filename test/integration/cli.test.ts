@@ -43,9 +43,15 @@ describe('millrace CLI', () => {
   });
 
   it('says plainly that planned commands are not available yet, exit code 1', () => {
-    const result = millrace('server', '--port', '8080');
+    const result = millrace('token', 'create');
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /NOT_AVAILABLE: `millrace server` is not available yet/);
+    assert.match(result.stderr, /NOT_AVAILABLE: `millrace token` is not available yet/);
+  });
+
+  it('refuses to serve the API on a non-loopback address while it has no authentication', () => {
+    const result = millrace('server', '--host', '0.0.0.0');
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /CONFIG_INVALID: refusing to listen on 0\.0\.0\.0/);
   });
 
   it('runs tasks from a module in-process and prints results as JSON lines', () => {

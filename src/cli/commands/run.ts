@@ -1,10 +1,17 @@
-/** `millrace run <module>`: run a process from a module on the embedded engine, with live progress. */
+/**
+ * `millrace run <module>`: run a process from a module, with live progress.
+ * Embedded, this process runs it all (orchestrator and worker threads). On
+ * a shared store (MILLRACE_STORE set) it only submits the process and
+ * follows it: the deployment's `millrace server` runs it and its
+ * `millrace worker`s run the tasks, so no second orchestrator competes.
+ */
 import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { MillraceError } from '../../core/errors.js';
 import type { BlobRef } from '../../ports/blob-store.js';
+import { isSharedStore } from '../../runtime/backends.js';
 import { createMillrace, type Millrace } from '../../runtime/millrace.js';
 import { loadUserModule, pickProcess } from '../module-loader.js';
 import { intOption, jsonOption } from '../parse.js';
@@ -24,14 +31,14 @@ interface RunFlags {
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('run a process defined in a module (file or folder), embedded, with live progress')
+    .description('run a process defined in a module (file or folder) with live progress: embedded, or submitted to the cluster')
     .argument('<module>', 'module exporting defineProcess/defineMapReduce results and their tasks, e.g. examples/page-hits')
     .option('--process <name>', 'which process, when the module defines several')
     .option('--version <n>', 'which version (default: the latest)', intOption(1, 1_000_000))
     .option('--input <file...>', 'input files: uploaded to the blob store and passed as { inputs: [BlobRef…] } (the MapReduce input)')
     .option('--input-json <json>', 'the process input as JSON (merged with { inputs } when --input is given)', jsonOption)
     .option('--out <dir>', 'write every blob the output refers to into this folder')
-    .option('--threads <n>', 'worker threads (default: cores)', intOption(1, 1024))
+    .option('--threads <n>', 'worker threads, embedded (default: cores)', intOption(1, 1024))
     .option('--data-dir <dir>', 'embedded state directory (default: MILLRACE_DATA_DIR or ./.millrace)')
     .option('--quiet', 'no progress display')
     .action(async (modulePath: string, flags: RunFlags) => {
@@ -40,9 +47,14 @@ export function registerRun(program: Command): void {
       const millrace = await createMillrace({ dataDir: flags.dataDir, threads: flags.threads, logLevel: 'warn' });
       try {
         const input = await buildInput(millrace, flags);
-        await millrace.startWorker({ tasks: loaded.url });
         millrace.orchestrator.register(definition);
-        await millrace.startOrchestrator();
+        const submitOnly = isSharedStore(millrace.backends);
+        if (submitOnly) {
+          process.stderr.write(`submitting to the cluster (${millrace.describeBackends}); a \`millrace server\` with this module runs it\n`);
+        } else {
+          await millrace.startWorker({ tasks: loaded.url });
+          await millrace.startOrchestrator();
+        }
         const processId = await millrace.orchestrator.startProcess(definition.name, input, { version: definition.version });
         process.stderr.write(`process ${processId} (${definition.name} v${definition.version}) started; follow it with \`millrace status ${processId}\`\n`);
         const progress = flags.quiet ? undefined : createProcessProgress();

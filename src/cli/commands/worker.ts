@@ -1,7 +1,13 @@
-/** `millrace worker`: serve tasks from a module until stopped; SIGTERM/SIGINT drain first. */
+/**
+ * `millrace worker`: serve tasks from a module until stopped; SIGTERM or
+ * SIGINT drain first (stop taking tasks, finish those in hand, exit). On a
+ * cluster queue, any number of workers on any machines share the work and
+ * may join or leave while processes run.
+ */
 import type { Command } from 'commander';
 import { createMillrace } from '../../runtime/millrace.js';
 import { intOption } from '../parse.js';
+import { untilStopSignal } from '../signals.js';
 
 interface WorkerFlags {
   tasks: string;
@@ -22,16 +28,11 @@ export function registerWorker(program: Command): void {
     .option('--data-dir <dir>', 'embedded state directory (default: MILLRACE_DATA_DIR or ./.millrace)')
     .action(async (flags: WorkerFlags) => {
       const millrace = await createMillrace({ dataDir: flags.dataDir, threads: flags.threads });
-      const worker = await millrace.startWorker({ tasks: flags.tasks, concurrency: flags.concurrency, queueName: flags.queue });
-      millrace.logger.info({ tasks: worker.pool.tasks.map((t) => t.name), threads: worker.pool.stats.size, queue: flags.queue }, 'worker started');
-      await new Promise<void>((resolveStop) => {
-        const stop = (signal: string): void => {
-          millrace.logger.info({ signal }, 'draining: finishing tasks in hand, taking no new ones');
-          resolveStop();
-        };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
-      });
+      // No orchestrator in this process: results always travel through the result queue.
+      const worker = await millrace.startWorker({ tasks: flags.tasks, concurrency: flags.concurrency, queueName: flags.queue, resultsInProcess: false });
+      millrace.logger.info({ tasks: worker.pool.tasks.map((t) => t.name), threads: worker.pool.stats.size, queue: flags.queue, backends: millrace.describeBackends }, 'worker started');
+      process.stdout.write(`millrace worker ready: ${worker.pool.stats.size} thread(s) on queue ${flags.queue}\n`);
+      await untilStopSignal(millrace.logger, 'draining: finishing tasks in hand, taking no new ones');
       await worker.stop({ drain: true });
       millrace.logger.info({ stats: worker.stats() }, 'worker stopped');
       await millrace.close();

@@ -1,0 +1,68 @@
+/**
+ * `millrace server`: the orchestrator and the HTTP API of a deployment,
+ * plus worker threads when embedded. In a cluster (MILLRACE_QUEUE set) it
+ * runs no tasks by default: `millrace worker` processes do.
+ */
+import { availableParallelism } from 'node:os';
+import type { Command } from 'commander';
+import { MillraceError } from '../../core/errors.js';
+import { createMillrace, type RunningWorker } from '../../runtime/millrace.js';
+import { assertLoopback, createServer } from '../../server/create-server.js';
+import { loadUserModule, type LoadedModule } from '../module-loader.js';
+import { intOption } from '../parse.js';
+import { untilStopSignal } from '../signals.js';
+
+interface ServerFlags {
+  host: string;
+  port: number;
+  threads?: number;
+  dataDir?: string;
+}
+
+export const DEFAULT_PORT = 4680;
+
+export function registerServer(program: Command): void {
+  program
+    .command('server')
+    .description('run processes (the orchestrator) and the HTTP API; embedded, also their tasks on worker threads')
+    .argument('[modules...]', 'modules exporting process definitions and their tasks, e.g. examples/page-hits')
+    .option('--host <address>', 'address to listen on (loopback only until authentication lands)', '127.0.0.1')
+    .option('--port <n>', 'port to listen on (0: any free port)', intOption(0, 65_535), DEFAULT_PORT)
+    .option('--threads <n>', 'worker threads running tasks here (default: cores when embedded, 0 with MILLRACE_QUEUE set)', intOption(0, 1024))
+    .option('--data-dir <dir>', 'embedded state directory (default: MILLRACE_DATA_DIR or ./.millrace)')
+    .action(async (modules: string[], flags: ServerFlags) => {
+      assertLoopback(flags.host);
+      const loaded: LoadedModule[] = [];
+      for (const path of modules) loaded.push(await loadUserModule(path));
+      const millrace = await createMillrace({ dataDir: flags.dataDir });
+      const threads = flags.threads ?? (millrace.backends.queue.kind === 'sqlite' ? availableParallelism() : 0);
+      const workers: RunningWorker[] = [];
+      try {
+        for (const module of loaded) for (const definition of module.processes) millrace.orchestrator.register(definition);
+        if (threads > 0) {
+          if (loaded.length === 0) throw new MillraceError('CONFIG_INVALID', `--threads ${threads} asks for worker threads, but no module with tasks was given`);
+          for (const module of loaded) workers.push(await millrace.startWorker({ tasks: module.url, threads }));
+        }
+        await millrace.startOrchestrator();
+        const app = await createServer({
+          orchestrator: millrace.orchestrator,
+          logger: millrace.logger,
+          ready: () => ({ ready: true, detail: { backends: millrace.describeBackends, workers: workers.length } }),
+        });
+        const address = await app.listen({ host: flags.host, port: flags.port });
+        millrace.logger.info({
+          address, backends: millrace.describeBackends, threads,
+          processes: loaded.flatMap((m) => m.processes.map((p) => `${p.name} v${p.version}`)),
+        }, 'server started');
+        process.stdout.write(`millrace server listening on ${address}\n`);
+        await untilStopSignal(millrace.logger, 'stopping: no new requests, finishing tasks in hand');
+        await app.close();
+        for (const worker of workers) await worker.stop({ drain: true });
+        workers.length = 0;
+      } finally {
+        for (const worker of workers) await worker.stop({ drain: false });
+        await millrace.close();
+      }
+      millrace.logger.info({}, 'server stopped');
+    });
+}

@@ -1,0 +1,64 @@
+/**
+ * @module server/http-errors
+ * How an error becomes an HTTP answer: the engine's codes map to statuses,
+ * a schema failure is a 400 that names the field, and anything unexpected
+ * is a 500 that says nothing about the inside (the log gets the details).
+ * No response ever carries a stack trace.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { MillraceError, type ErrorCode } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+
+/** The body of every error response. */
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  CONFIG_INVALID: 400,
+  CODEC_INVALID_JSON: 400,
+  CODEC_FORBIDDEN_KEY: 400,
+  CODEC_TOO_LARGE: 413,
+  CODEC_TOO_DEEP: 400,
+  PROCESS_ID_INVALID: 400,
+  TASK_INPUT_INVALID: 400,
+  PROCESS_NOT_FOUND: 404,
+  PROCESS_DEFINITION_UNKNOWN: 404,
+  INPUT_NOT_FOUND: 404,
+  BLOB_NOT_FOUND: 404,
+  EVENT_STORE_VERSION_CONFLICT: 409,
+  NOT_AVAILABLE: 503,
+};
+
+export function errorHandler(logger: Logger) {
+  return (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void => {
+    const fastifyError = error as FastifyError;
+    if (fastifyError.validation !== undefined) {
+      void reply.status(400).send(body('REQUEST_INVALID', `${fastifyError.validationContext ?? 'request'}${fieldOf(fastifyError)} ${fastifyError.validation[0]?.message ?? 'is invalid'}`));
+      return;
+    }
+    if (error instanceof MillraceError) {
+      const status = STATUS_BY_CODE[error.code] ?? 500;
+      if (status === 500) logger.error({ code: error.code, error: error.message, url: request.url }, 'request failed');
+      void reply.status(status).send(body(error.code, status === 500 ? 'internal error' : error.message));
+      return;
+    }
+    // Fastify's own client errors (a body too large, bad JSON, wrong content type) keep their status.
+    const status = typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500 ? fastifyError.statusCode : 500;
+    if (status === 500) logger.error({ error: error.message, url: request.url }, 'request failed');
+    void reply.status(status).send(body(fastifyError.code ?? 'REQUEST_INVALID', status === 500 ? 'internal error' : error.message));
+  };
+}
+
+export function body(code: string, message: string): ErrorBody {
+  return { error: { code, message } };
+}
+
+function fieldOf(error: FastifyError): string {
+  const first = error.validation?.[0];
+  if (first === undefined) return '';
+  const missing = (first.params as { missingProperty?: string } | undefined)?.missingProperty;
+  const path = first.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  const field = [path, missing].filter((part) => part !== undefined && part !== '').join('.');
+  return field === '' ? '' : `.${field}`;
+}
