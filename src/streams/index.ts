@@ -39,3 +39,5 @@ export type { DeadLetter, DeadLetterReason, KeyedRecord, LateRecord, ResultRecor
 export type { PartitionRange } from './runtime/mapper-task.js';
 export { replayPipeline, parseReplayBound, type ReplayBound, type ReplayOptions, type RunningReplay } from './runtime/replay.js';
 export { ingestFile, type IngestFileOptions, type IngestReport } from './runtime/file-source.js';
+export { startMicroBatch, type Bucket, type MicroBatchOptions, type RunningMicroBatch } from './runtime/micro-batch.js';
+export { checkDials, dialsTopic, parseDialArguments, setDials, DIAL_NAMES, type MicroBatchDials } from './runtime/dials.js';

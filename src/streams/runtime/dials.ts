@@ -1,0 +1,71 @@
+/**
+ * @module streams/runtime/dials
+ * The live settings of a micro-batch stream and their admin channel: a
+ * control topic `<name>.dials` on the Log. Anyone with the Log (the
+ * `millrace dial` command, an admin API) appends a change; the running
+ * stream tails the topic and applies each change to the next bucket it
+ * forms. Changes are records, so they are durable, ordered, and replayed
+ * on restart: a stream restarted after a dial change starts with it.
+ */
+import { MillraceError } from '../../core/errors.js';
+import type { Log } from '../../ports/log.js';
+
+/** The dials. */
+export interface MicroBatchDials {
+  /** A bucket closes when it holds this many messages. */
+  maxMessages: number;
+  /** …or when its first message has waited this long (ms, processing time). */
+  maxWaitMs: number;
+  /** Buckets processed at once. */
+  concurrency: number;
+}
+
+export const DIAL_NAMES: ReadonlyArray<keyof MicroBatchDials> = ['maxMessages', 'maxWaitMs', 'concurrency'];
+
+/** The control topic of micro-batch stream `name`. */
+export function dialsTopic(name: string): string {
+  return `${name}.dials`;
+}
+
+/** Checks a (partial) change; throws `CONFIG_INVALID` naming the dial. */
+export function checkDials(change: Partial<Record<string, unknown>>): Partial<MicroBatchDials> {
+  const checked: Partial<MicroBatchDials> = {};
+  for (const [name, value] of Object.entries(change)) {
+    if (!(DIAL_NAMES as readonly string[]).includes(name)) {
+      throw new MillraceError('CONFIG_INVALID', `unknown dial ${JSON.stringify(name)}; the dials are ${DIAL_NAMES.join(', ')}`, { field: name });
+    }
+    const minimum = name === 'maxWaitMs' ? 0 : 1;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < minimum) {
+      throw new MillraceError('CONFIG_INVALID', `dial ${name} must be a whole number ≥ ${minimum}, got ${String(value)}`, { field: name });
+    }
+    checked[name as keyof MicroBatchDials] = value;
+  }
+  return checked;
+}
+
+/** Parses `key=value` arguments (as `millrace dial` takes them). */
+export function parseDialArguments(args: readonly string[]): Partial<MicroBatchDials> {
+  const change: Record<string, unknown> = {};
+  for (const arg of args) {
+    const at = arg.indexOf('=');
+    if (at <= 0) throw new MillraceError('CONFIG_INVALID', `a dial is key=value, got ${JSON.stringify(arg)}`, { field: arg });
+    const text = arg.slice(at + 1);
+    change[arg.slice(0, at)] = /^\d+$/.test(text) ? Number(text) : text;
+  }
+  if (Object.keys(change).length === 0) throw new MillraceError('CONFIG_INVALID', `give at least one key=value; the dials are ${DIAL_NAMES.join(', ')}`);
+  return checkDials(change);
+}
+
+/**
+ * Appends a dial change for stream `name` (creating its control topic).
+ *
+ * @example
+ * ```ts
+ * await setDials(log, 'orders', { maxMessages: 500, concurrency: 4 })
+ * ```
+ */
+export async function setDials(log: Log, name: string, change: Partial<MicroBatchDials>): Promise<void> {
+  const checked = checkDials(change);
+  await log.createTopic(dialsTopic(name), { partitions: 1 });
+  await log.append(dialsTopic(name), [{ value: checked }]);
+}
