@@ -7,8 +7,6 @@ import type { Command } from 'commander';
 import { MillraceError } from '../../core/errors.js';
 
 const PLANNED: Array<[name: string, description: string, arrivesWith: string]> = [
-  ['replay', 'run a stream pipeline over the history of its log', 'the Streams issue'],
-  ['dial', 'change a live setting of a running system', 'the Streams and Elastic operations issues'],
   ['token', 'create, list and revoke API tokens', 'the Server and dashboard issue'],
 ];
 

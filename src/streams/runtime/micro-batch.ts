@@ -113,7 +113,7 @@ export async function startMicroBatch(options: MicroBatchOptions): Promise<Runni
   const run = async (planned: PlannedBucket, given: LogRecord[] | undefined): Promise<void> => {
     const records = given ?? (await store.log.read(source.topic, planned.partition, planned.from, { limit: planned.to - planned.from }));
     const bucket: Bucket = { ...planned, records };
-    let appends: TopicAppend[] = [];
+    let appends: TopicAppend[];
     let failed = false;
     for (let attempt = 1; ; attempt++) {
       try {

@@ -181,3 +181,11 @@ function checkKeyOptions(name: string, options: KeyOptions<unknown>): PipelineDe
   }
   return { partitions, maxOutOfOrderMs, ...(options.time === undefined ? {} : { time: options.time }), ...(options.idleAfterMs === undefined ? {} : { idleAfterMs: options.idleAfterMs }) };
 }
+
+/** Whether `value` is a definition made by `stream(...)…to(...)` (for loaders that look through a module's exports). */
+export function isPipelineDefinition(value: unknown): value is PipelineDefinition {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Partial<PipelineDefinition>;
+  return typeof candidate.name === 'string' && typeof candidate.source?.topic === 'string' && Array.isArray(candidate.steps)
+    && typeof candidate.key === 'function' && typeof candidate.window === 'object' && typeof candidate.aggregate === 'object' && Array.isArray(candidate.sinks);
+}

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MillraceError } from '../../../../src/core/errors.js';
+import type { MillraceError } from '../../../../src/core/errors.js';
 import { parseDialArguments, setDials } from '../../../../src/streams/runtime/dials.js';
 import { startMicroBatch, type Bucket, type RunningMicroBatch } from '../../../../src/streams/runtime/micro-batch.js';
 import { openTestStore, readAll, type TestStore } from './support.js';
