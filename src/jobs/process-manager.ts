@@ -20,6 +20,8 @@
 import type { Clock } from '../core/clock.js';
 import { MillraceError, hasCode } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { stableHash } from '../core/ids.js';
+import { encodeJson } from '../core/json-codec.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { EventStore, NewEvent } from '../ports/event-store.js';
 import { checkIn, checkOut, isClaimTicket } from '../workers/claim-check.js';
@@ -145,7 +147,7 @@ export class ProcessManager {
     if (allEvents.length > 0) {
       await this.claimLargeInputs(allEvents, loaded.state!, loaded);
       const stream = processStreamId(processId);
-      const stored: NewEvent[] = allEvents.map((event, i) => ({ id: `${stream}@${startVersion + i + 1}`, type: event.type, data: event.data }));
+      const stored: NewEvent[] = allEvents.map((event, i) => ({ id: eventId(stream, startVersion + i + 1, event), type: event.type, data: event.data }));
       await this.options.events.append(stream, stored, startVersion);
     }
     this.cache.delete(processId); // re-insert: the map's order is the LRU order
@@ -216,4 +218,16 @@ function resolveClaim(value: unknown, claimed: Map<string, unknown>): unknown {
   if (!isClaimTicket(value)) return value;
   if (!claimed.has(value.$claim.sha256)) throw new MillraceError('BLOB_NOT_FOUND', `claimed output ${value.$claim.key} was not loaded`, { key: value.$claim.key });
   return claimed.get(value.$claim.sha256);
+}
+
+/**
+ * An event's id: its place and a hash of its content. Retrying an append
+ * whose commit was lost sends the same decision, so the same ids, and the
+ * store recognises its own write. A second writer that decided something
+ * else at the same place sends other ids and is rejected by the version
+ * check; ids of the place alone would let the store take its batch for a
+ * retry of the first and report success for events it never stored.
+ */
+function eventId(stream: string, version: number, event: ProcessEvent): string {
+  return `${stream}@${version}#${stableHash(encodeJson(event), 8)}`;
 }
