@@ -8,6 +8,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { createRequire } from 'node:module';
 import { registerBench } from './commands/bench.js';
+import { applyConfigFile } from './config-loader.js';
 import { registerDataset } from './commands/dataset.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDial } from './commands/dial.js';
@@ -30,7 +31,9 @@ export function buildProgram(): Command {
     .version(version)
     .showSuggestionAfterError()
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(`millrace: ${text.replace(/^error: /, '').trim()}\n`) });
+    .configureOutput({ outputError: (text, write) => write(`millrace: ${text.replace(/^error: /, '').trim()}\n`) })
+    .option('--config <file>', 'config file (default: MILLRACE_CONFIG, else ./millrace.config.ts|mjs|js if present)')
+    .hook('preAction', async () => void (await applyConfigFile((program.opts() as { config?: string }).config)));
   registerDemo(program);
   registerServer(program);
   registerWorker(program);
