@@ -41,3 +41,7 @@ export { replayPipeline, parseReplayBound, type ReplayBound, type ReplayOptions,
 export { ingestFile, type IngestFileOptions, type IngestReport } from './runtime/file-source.js';
 export { startMicroBatch, type Bucket, type MicroBatchOptions, type RunningMicroBatch } from './runtime/micro-batch.js';
 export { checkDials, dialsTopic, parseDialArguments, setDials, DIAL_NAMES, type MicroBatchDials } from './runtime/dials.js';
+export { materializeTable, lookup, type KeyedTable } from './runtime/keyed-table.js';
+export { JoinBuffer, type JoinedSet, type JoinOutcome } from './runtime/join-buffer.js';
+export { startJoin, type JoinOptions, type RunningJoin } from './runtime/join-task.js';
+export { isPipelineDefinition } from './runtime/pipeline.js';
