@@ -25,3 +25,12 @@ export function jsonOption(value: string): unknown {
     throw new InvalidArgumentError((error as Error).message);
   }
 }
+
+/** A comma-separated list of tags: letters, digits, `.`, `_`, `-`; up to 32 of up to 64 characters. */
+export function tagsOption(value: string): string[] {
+  const tags = value.split(',').map((tag) => tag.trim()).filter((tag) => tag !== '');
+  const bad = tags.find((tag) => !/^[A-Za-z0-9._-]{1,64}$/.test(tag));
+  if (bad !== undefined) throw new InvalidArgumentError(`tag "${bad}" may only hold letters, digits, ".", "_" and "-" (up to 64)`);
+  if (tags.length > 32) throw new InvalidArgumentError(`at most 32 tags, got ${tags.length}`);
+  return [...new Set(tags)];
+}

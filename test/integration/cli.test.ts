@@ -48,6 +48,12 @@ describe('millrace CLI', () => {
     assert.match(result.stderr, /NOT_AVAILABLE: `millrace token` is not available yet/);
   });
 
+  it('checks worker tags', () => {
+    const result = millrace('worker', '--tasks', 'x.ts', '--tags', 'v2,gpu cards');
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /tag "gpu cards" may only hold letters, digits/);
+  });
+
   it('refuses to serve the API on a non-loopback address while it has no authentication', () => {
     const result = millrace('server', '--host', '0.0.0.0');
     assert.equal(result.status, 1);

@@ -6,11 +6,12 @@
  */
 import type { Command } from 'commander';
 import { createMillrace } from '../../runtime/millrace.js';
-import { intOption } from '../parse.js';
+import { intOption, tagsOption } from '../parse.js';
 import { untilStopSignal } from '../signals.js';
 
 interface WorkerFlags {
   tasks: string;
+  tags: string[];
   threads?: number;
   concurrency?: number;
   queue: string;
@@ -25,12 +26,13 @@ export function registerWorker(program: Command): void {
     .option('--threads <n>', 'worker threads (default: cores)', intOption(1, 1024))
     .option('--concurrency <n>', 'tasks in flight at once (default: 16 per thread)', intOption(1, 100_000))
     .option('--queue <name>', 'queue to consume', 'tasks')
+    .option('--tags <a,b>', 'labels of this worker, shown in its logs (routing tasks by tag arrives with elastic operations)', tagsOption, [])
     .option('--data-dir <dir>', 'embedded state directory (default: MILLRACE_DATA_DIR or ./.millrace)')
     .action(async (flags: WorkerFlags) => {
       const millrace = await createMillrace({ dataDir: flags.dataDir, threads: flags.threads });
       // No orchestrator in this process: results always travel through the result queue.
       const worker = await millrace.startWorker({ tasks: flags.tasks, concurrency: flags.concurrency, queueName: flags.queue, resultsInProcess: false });
-      millrace.logger.info({ tasks: worker.pool.tasks.map((t) => t.name), threads: worker.pool.stats.size, queue: flags.queue, backends: millrace.describeBackends }, 'worker started');
+      millrace.logger.info({ tasks: worker.pool.tasks.map((t) => t.name), threads: worker.pool.stats.size, queue: flags.queue, tags: flags.tags, backends: millrace.describeBackends }, 'worker started');
       process.stdout.write(`millrace worker ready: ${worker.pool.stats.size} thread(s) on queue ${flags.queue}\n`);
       await untilStopSignal(millrace.logger, 'draining: finishing tasks in hand, taking no new ones');
       await worker.stop({ drain: true });
