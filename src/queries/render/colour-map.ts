@@ -1,0 +1,40 @@
+/**
+ * @module queries/render/colour-map
+ * Intensity to colour: a perceptually ordered ramp (viridis' anchors,
+ * interpolated to 256 entries), with 0 drawn black so "no signal" stands
+ * apart from "low signal". Linear or logarithmic (log1p) scaling against
+ * the largest value in the image.
+ */
+
+export type Scale = 'linear' | 'log';
+export const SCALES: readonly Scale[] = ['linear', 'log'];
+
+const ANCHORS: ReadonlyArray<readonly [number, number, number]> = [
+  [68, 1, 84], [72, 40, 120], [62, 74, 137], [49, 104, 142], [38, 130, 142],
+  [31, 158, 137], [53, 183, 121], [109, 205, 89], [180, 222, 44], [253, 231, 37],
+];
+
+/** 256 RGB entries; entry 0 is black (value 0). */
+export const COLOUR_TABLE: Uint8Array = (() => {
+  const table = new Uint8Array(256 * 3);
+  for (let k = 1; k < 256; k++) {
+    const t = ((k - 1) / 254) * (ANCHORS.length - 1);
+    const a = ANCHORS[Math.floor(t)]!;
+    const b = ANCHORS[Math.min(ANCHORS.length - 1, Math.floor(t) + 1)]!;
+    const f = t - Math.floor(t);
+    for (let ch = 0; ch < 3; ch++) table[k * 3 + ch] = Math.round(a[ch]! + (b[ch]! - a[ch]!) * f);
+  }
+  return table;
+})();
+
+/** Maps values to table entries: 0 → 0, the largest value → 255. */
+export function colourIndexer(values: Float32Array, scale: Scale): (v: number) => number {
+  let top = 0;
+  for (const v of values) if (v > top) top = v;
+  if (top <= 0) return () => 0;
+  if (scale === 'log') {
+    const denominator = Math.log1p(top);
+    return (v) => (v > 0 ? 1 + Math.round((Math.log1p(v) / denominator) * 254) : 0);
+  }
+  return (v) => (v > 0 ? 1 + Math.round((v / top) * 254) : 0);
+}

@@ -1,0 +1,58 @@
+/** Rendering: PNG orientation, scaling and colours; JSON points; the binary layout. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { PNG } from 'pngjs';
+import { renderPng } from '../../../src/queries/render/render-png.js';
+import { renderBinary, renderJson } from '../../../src/queries/render/render-points.js';
+import { COLOUR_TABLE } from '../../../src/queries/render/colour-map.js';
+import type { NormalisedQuery, QueryGrid, QueryResult } from '../../../src/queries/query/query-types.js';
+
+/** 3 RT slots × 2 m/z slots: the top-right slot (highest m/z, latest RT) is the largest. */
+const grid: QueryGrid = { rt: { min: 0, max: 30, n: 3 }, mz: { min: 100, max: 200, n: 2 }, values: Float32Array.of(0, 1, 2, 3, 4, 100) };
+const query: NormalisedQuery = { kind: 'heatmap', dataset: 'd', revision: 1, manifestSha256: 'x', files: ['a'], rtMin: 0, rtMax: 30, mzMin: 100, mzMax: 200, width: 6, height: 4, aggregate: 'max' };
+const result: QueryResult = { query, grid, levels: [{ file: 'a', rt: 0, mz: 0 }], stats: { subtasks: 1, ranges: 1, bytesRead: 0, retries: 0 } };
+
+function pixel(png: PNG, x: number, y: number): number[] {
+  const at = (y * png.width + x) * 4;
+  return [png.data[at]!, png.data[at + 1]!, png.data[at + 2]!];
+}
+
+describe('render', () => {
+  it('draws RT left to right and m/z bottom to top, scaling slots up to the pixels asked for', () => {
+    const png = PNG.sync.read(renderPng(grid, 6, 4, 'linear'));
+    assert.deepEqual([png.width, png.height], [6, 4]);
+    const top = [...COLOUR_TABLE.subarray(255 * 3, 256 * 3)];
+    assert.deepEqual(pixel(png, 5, 0), top, 'largest value, top right');
+    assert.deepEqual(pixel(png, 4, 1), top, 'each slot covers 2 × 2 pixels');
+    assert.deepEqual(pixel(png, 0, 3), [0, 0, 0], 'zero is black, bottom left');
+    assert.notDeepEqual(pixel(png, 2, 3), [0, 0, 0]);
+  });
+
+  it('log scale lifts small values', () => {
+    const linear = PNG.sync.read(renderPng(grid, 3, 2, 'linear'));
+    const log = PNG.sync.read(renderPng(grid, 3, 2, 'log'));
+    const entry = (rgb: number[]): number => { for (let k = 0; k < 256; k++) if (COLOUR_TABLE[k * 3] === rgb[0] && COLOUR_TABLE[k * 3 + 1] === rgb[1] && COLOUR_TABLE[k * 3 + 2] === rgb[2]) return k; return -1; };
+    assert.equal(entry(pixel(linear, 1, 1)), 1 + Math.round((1 / 100) * 254));
+    assert.equal(entry(pixel(log, 1, 1)), 1 + Math.round((Math.log1p(1) / Math.log1p(100)) * 254));
+  });
+
+  it('JSON gives axes and values for heatmaps, X/Y points for chromatograms', () => {
+    const heat = JSON.parse(renderJson(result).toString()) as { rt: unknown; values: number[] };
+    assert.deepEqual(heat.rt, { min: 0, max: 30, n: 3 });
+    assert.deepEqual(heat.values, [0, 1, 2, 3, 4, 100]);
+    const chromGrid: QueryGrid = { rt: { min: 0, max: 30, n: 3 }, mz: { min: 100, max: 200, n: 1 }, values: Float32Array.of(5, 6, 7) };
+    const chrom = JSON.parse(renderJson({ ...result, query: { ...query, kind: 'chromatogram' }, grid: chromGrid }).toString()) as { x: number[]; y: number[]; mzMin: number };
+    assert.deepEqual(chrom.x, [5, 15, 25]);
+    assert.deepEqual(chrom.y, [5, 6, 7]);
+    assert.equal(chrom.mzMin, 100);
+  });
+
+  it('binary: a 64-byte header then float32 slots', () => {
+    const bytes = renderBinary(result);
+    assert.equal(bytes.subarray(0, 8).toString('latin1'), 'MRQGRID1');
+    assert.deepEqual([bytes.readUInt16LE(8), bytes.readUInt16LE(10), bytes.readUInt32LE(12), bytes.readUInt32LE(16)], [1, 0, 3, 2]);
+    assert.deepEqual([bytes.readDoubleLE(24), bytes.readDoubleLE(32), bytes.readDoubleLE(40), bytes.readDoubleLE(48)], [0, 30, 100, 200]);
+    assert.equal(bytes.length, 64 + 6 * 4);
+    assert.equal(bytes.readFloatLE(64 + 5 * 4), 100);
+  });
+});
