@@ -36,4 +36,4 @@ export function toFailure(error: unknown): TaskFailure {
   return { type, message: messageOf(error), retryable, cause };
 }
 
-const NON_RETRYABLE_CODES = new Set(['TASK_UNKNOWN', 'TASK_INPUT_INVALID', 'CODEC_FORBIDDEN_KEY', 'CODEC_TOO_LARGE', 'CODEC_TOO_DEEP', 'CODEC_INVALID_JSON']);
+const NON_RETRYABLE_CODES = new Set(['TASK_UNKNOWN', 'TASK_INPUT_INVALID', 'TASK_OUTPUT_INVALID', 'CODEC_FORBIDDEN_KEY', 'CODEC_TOO_LARGE', 'CODEC_TOO_DEEP', 'CODEC_INVALID_JSON']);

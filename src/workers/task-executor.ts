@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { MessagePort } from 'node:worker_threads';
 import { MillraceError } from '../core/errors.js';
 import { toFailure } from '../core/failure.js';
+import { findJsonProblem } from '../core/json-shape.js';
 import type { Logger } from '../core/logger.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import { checkInAsJson, checkOut } from './claim-check.js';
@@ -114,6 +115,11 @@ export function startTask(
     try {
       const input = await checkOut(request.input, deps.blobs);
       const output = await definition.handler(input, contextFor(request, deps, signal, onHeartbeat));
+      // A task that returns nothing returns null.
+      const problem = output === undefined ? undefined : findJsonProblem(output, 'the result');
+      if (problem !== undefined) {
+        throw new MillraceError('TASK_OUTPUT_INVALID', `task "${request.name}" returned a value that cannot travel as JSON: ${problem}`, { taskId: request.taskId });
+      }
       end({ ok: true, outputJson: await checkInAsJson(output, deps.blobs, deps.claimCheckBytes) });
     } catch (error) {
       end(failed(error));

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createMillrace, type Millrace } from '../../src/runtime/millrace.js';
 import type { OutgoingMessage, TaskQueue } from '../../src/ports/task-queue.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
-import { conditional, flaky, hanging, rejecting, squares, squaresV2 } from '../fixtures/processes.js';
+import { conditional, flaky, hanging, rejecting, squares, squaresV2, unserialisable } from '../fixtures/processes.js';
 
 const tasks = new URL('../fixtures/process-tasks.ts', import.meta.url);
 
@@ -67,6 +67,14 @@ describe('processes', () => {
     assert.deepEqual([view.status, view.cancelReason], ['cancelled', 'test is done']);
     await waitFor(async () => (await millrace.queue.stats('tasks')).inFlight === 0);
     assert.equal(await millrace.orchestrator.cancel(processId), false, 'cancelling twice does nothing');
+  });
+
+  it('fails a task whose result cannot travel as JSON, naming where, without retrying', async () => {
+    const view = await millrace.runProcess(unserialisable, null);
+    assert.equal(view.status, 'failed');
+    assert.match(view.failure!.reason, /step "count" task 0 failed with a non-retryable error: task "map-result" returned a value that cannot travel as JSON: the result\.counts is a Map \(it would arrive as \{\}/);
+    const history = await millrace.orchestrator.history(view.processId);
+    assert.equal(history.filter((e) => e.type === 'TaskScheduled').length, 1, 'not retried');
   });
 
   it('names unknown processes and definitions', async () => {
