@@ -45,3 +45,6 @@ export { materializeTable, lookup, type KeyedTable } from './runtime/keyed-table
 export { JoinBuffer, type JoinedSet, type JoinOutcome } from './runtime/join-buffer.js';
 export { startJoin, type JoinOptions, type RunningJoin } from './runtime/join-task.js';
 export { isPipelineDefinition } from './runtime/pipeline.js';
+export type { CombineCounters } from './runtime/combiner.js';
+export type { MapperCounters } from './runtime/mapper-task.js';
+export type { WindowTaskCounters } from './runtime/window-state.js';

@@ -20,6 +20,7 @@ import { hashKey } from '../../core/ids.js';
 import { decodeJson, encodeJsonBytes } from '../../core/json-codec.js';
 import type { LogRecord, NewRecord } from '../../ports/log.js';
 import { isStreamKey } from '../stream-key.js';
+import { combineOverCredits, creditsOf, emptyCombineCounters, type CombineCounters } from './combiner.js';
 import type { PipelineDefinition } from './pipeline.js';
 import { inputPosition, internalTopics, keyText, type DeadLetter, type KeyedRecord } from './records.js';
 import type { StreamStore } from './stream-store.js';
@@ -38,6 +39,8 @@ export interface MapperCounters {
   deadLetters: number;
   /** Elements outside a replay's time range, skipped. */
   outOfRange: number;
+  /** How often each flow-control mode ran (with `combine` set). */
+  combine: CombineCounters;
 }
 
 interface MapperState {
@@ -62,7 +65,7 @@ export class MapperTask {
   private readonly topics;
   private version = 0;
   private offset = 0;
-  private state: MapperState = { maxTime: null, idle: false, ended: false, counters: { records: 0, elements: 0, deadLetters: 0, outOfRange: 0 } };
+  private state: MapperState = { maxTime: null, idle: false, ended: false, counters: { records: 0, elements: 0, deadLetters: 0, outOfRange: 0, combine: emptyCombineCounters() } };
   private lastRecordAt = 0;
 
   constructor(private readonly options: MapperTaskOptions) {
@@ -96,6 +99,7 @@ export class MapperTask {
     this.version = checkpoint.version;
     this.offset = checkpoint.offsets[this.inputKey] ?? 0;
     this.state = decodeJson(checkpoint.state) as MapperState;
+    this.state.counters.combine ??= emptyCombineCounters();
   }
 
   /** One read-process-commit cycle; returns the records read. */
@@ -104,10 +108,15 @@ export class MapperTask {
     const { definition, partition, store, batchSize, range } = this.options;
     const limit = range === undefined ? batchSize : Math.min(batchSize, range.to - this.offset);
     const records = limit > 0 ? await store.log.read(definition.source.topic, partition, this.offset, { limit }) : [];
-    const keyed: NewRecord[] = [];
+    let keyed: NewRecord[] = [];
     const dead: NewRecord[] = [];
     const before = this.state.maxTime;
     for (const record of records) this.map(record, keyed, dead);
+    const combine = definition.keyOptions.combine;
+    if (combine !== undefined && keyed.length > 0) {
+      const credits = await creditsOf(store, this.options.runId, definition.keyOptions.partitions, combine.maxBacklog);
+      keyed = combineOverCredits(definition, keyed, credits, this.state.counters.combine);
+    }
     const markers: KeyedRecord[] = [];
     const now = this.options.clock.now();
     if (records.length > 0) {

@@ -57,6 +57,13 @@ export interface KeyOptions<T> {
    * @defaultValue undefined (never idle)
    */
   idleAfterMs?: number;
+  /**
+   * Map-side combine with credit-based flow control (see combiner.ts): each
+   * window task accepts `maxBacklog` outstanding keyed records; past that,
+   * mappers send one partial per key and slice instead of every event.
+   * @defaultValue undefined (always push events)
+   */
+  combine?: { maxBacklog: number };
 }
 
 /** Window options besides the window itself. */
@@ -73,7 +80,7 @@ export interface PipelineDefinition<Out = unknown> {
   readonly source: SourceOptions;
   readonly steps: readonly Step[];
   readonly key: (value: unknown) => StreamKey;
-  readonly keyOptions: Required<Pick<KeyOptions<unknown>, 'maxOutOfOrderMs' | 'partitions'>> & Pick<KeyOptions<unknown>, 'time' | 'idleAfterMs'>;
+  readonly keyOptions: Required<Pick<KeyOptions<unknown>, 'maxOutOfOrderMs' | 'partitions'>> & Pick<KeyOptions<unknown>, 'time' | 'idleAfterMs' | 'combine'>;
   readonly window: WindowSpec;
   readonly windowOptions: Required<Pick<WindowStageOptions, 'allowedLatenessMs'>> & Pick<WindowStageOptions, 'emit'>;
   readonly aggregate: Aggregate<unknown, unknown, Out>;
@@ -179,7 +186,13 @@ function checkKeyOptions(name: string, options: KeyOptions<unknown>): PipelineDe
   if (options.idleAfterMs !== undefined && !(options.idleAfterMs > 0)) {
     throw new MillraceError('CONFIG_INVALID', `stream ${name}: idleAfterMs must be positive, got ${String(options.idleAfterMs)}`, { field: 'idleAfterMs' });
   }
-  return { partitions, maxOutOfOrderMs, ...(options.time === undefined ? {} : { time: options.time }), ...(options.idleAfterMs === undefined ? {} : { idleAfterMs: options.idleAfterMs }) };
+  if (options.combine !== undefined && !(Number.isSafeInteger(options.combine.maxBacklog) && options.combine.maxBacklog >= 0)) {
+    throw new MillraceError('CONFIG_INVALID', `stream ${name}: combine.maxBacklog must be a whole number ≥ 0, got ${String(options.combine.maxBacklog)}`, { field: 'combine.maxBacklog' });
+  }
+  return {
+    partitions, maxOutOfOrderMs, ...(options.time === undefined ? {} : { time: options.time }), ...(options.idleAfterMs === undefined ? {} : { idleAfterMs: options.idleAfterMs }),
+    ...(options.combine === undefined ? {} : { combine: { maxBacklog: options.combine.maxBacklog } }),
+  };
 }
 
 /** Whether `value` is a definition made by `stream(...)…to(...)` (for loaders that look through a module's exports). */

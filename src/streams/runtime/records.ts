@@ -5,6 +5,7 @@
  * ```
  *  <name>.keyed         mapper → window tasks, one partition per window task:
  *                         { t: 'e', k, time, v, src }   an event (src = its input position)
+ *                         { t: 'p', k, time, acc, … }   events combined on the map side (combiner.ts)
  *                         { t: 'w', p, w }              source partition p's watermark
  *                         { t: 'i', p }                 source partition p is idle
  *                         { t: 'end', p }               source partition p ended (bounded runs)
@@ -23,6 +24,7 @@ import type { ResultKind } from '../windows/window-output.js';
 /** A record of the internal keyed topic. */
 export type KeyedRecord =
   | { t: 'e'; k: StreamKey; time: number; v: unknown; src: string }
+  | { t: 'p'; k: StreamKey; time: number; acc: string; srcs: string[]; times: number[] }
   | { t: 'w'; p: number; w: number }
   | { t: 'i'; p: number }
   | { t: 'end'; p: number };
@@ -51,6 +53,8 @@ export interface LateRecord {
   value: unknown;
   /** The window task's watermark when the event arrived. */
   watermark: number;
+  /** Set when the event was combined on the map side: `value` is then null (see combiner.ts). */
+  combined?: true;
 }
 
 /** One window result, as written to a sink topic. */

@@ -17,6 +17,7 @@ import type { StreamKey } from '../stream-key.js';
 import type { WindowOutput } from '../windows/window-output.js';
 import type { LandmarkWindow, SlidingWindow, TumblingWindow } from '../windows/window-spec.js';
 import type { PipelineDefinition } from './pipeline.js';
+import { decodePartial } from './combiner.js';
 import { internalTopics, keyText, resultId, type DeadLetter, type KeyedRecord, type LateRecord, type ResultRecord } from './records.js';
 import type { StreamStore, TopicAppend } from './stream-store.js';
 import { WindowState } from './window-state.js';
@@ -32,14 +33,20 @@ export interface WindowTaskOptions {
   sinkTopics: ReadonlyMap<string, string>;
 }
 
-type EventRecord = Extract<KeyedRecord, { t: 'e' }>;
+/** An event as a group remembers it; `combined` when only its id and time came (a map-side partial). */
+interface GroupEvent {
+  src: string;
+  time: number;
+  v: unknown;
+  combined: boolean;
+}
 
 /** Events of one key and slice between two markers, combined. */
 interface Group {
   key: StreamKey;
   slice: number;
   partial: unknown;
-  events: EventRecord[];
+  events: GroupEvent[];
 }
 
 export class WindowTask {
@@ -124,7 +131,7 @@ export class WindowTask {
 
   private apply(record: LogRecord): void {
     const value = record.value as KeyedRecord;
-    if (value.t === 'e') {
+    if (value.t === 'e' || value.t === 'p') {
       this.group(value);
       return;
     }
@@ -145,16 +152,21 @@ export class WindowTask {
     state.evict(state.operator.watermark);
   }
 
-  private group(event: EventRecord): void {
+  private group(event: Extract<KeyedRecord, { t: 'e' | 'p' }>): void {
     const aggregate = this.options.definition.aggregate;
     const slice = this.state.sliceOf(event.time);
     let slices = this.groups.get(event.k);
     if (slices === undefined) this.groups.set(event.k, (slices = new Map()));
     let group = slices.get(slice);
     if (group === undefined) slices.set(slice, (group = { key: event.k, slice, partial: aggregate.init(), events: [] }));
+    if (event.t === 'p') {
+      group.partial = aggregate.merge(group.partial, decodePartial(event.acc));
+      event.srcs.forEach((src, i) => group.events.push({ src, time: event.times[i]!, v: null, combined: true }));
+      return;
+    }
     const value = this.options.definition.value;
     group.partial = aggregate.add(group.partial, value === undefined ? event.v : value(event.v));
-    group.events.push(event);
+    group.events.push({ src: event.src, time: event.time, v: event.v, combined: false });
   }
 
   /** Hands the combined groups to the operator; each group's outcome is each of its events'. */
@@ -174,7 +186,7 @@ export class WindowTask {
           counters.late += n;
           const watermark = state.operator.watermark;
           for (const event of group.events) {
-            const late: LateRecord = { id: event.src, key: event.k, time: event.time, value: event.v, watermark };
+            const late: LateRecord = { id: event.src, key: group.key, time: event.time, value: event.v, watermark, ...(event.combined ? { combined: true as const } : {}) };
             this.late.push({ key: event.src, value: late, timestamp: event.time });
           }
         } else {
