@@ -24,3 +24,4 @@ export { defineConfig, type MillraceFileConfig } from './runtime/config-file.js'
 export type { BackendUrls, Backends } from './runtime/backends.js';
 export { defineMapReduce, readPairs, uploadFiles, type MapReduceJob, type UploadOptions } from './mapreduce/index.js';
 export type { FinalizeContext, MapContext, MapReduceInput, MapReduceOptions, MapReduceResult, MapReduceStats, RejectSample } from './mapreduce/index.js';
+export * from './streams/index.js';

@@ -35,7 +35,7 @@ export { stream, type AggregatedBuilder, type KeyedBuilder, type KeyOptions, typ
 export { callbackSink, tableSink, topicSink, type CallbackSink, type Sink, type TopicSink } from './runtime/sinks.js';
 export { startPipeline, type PipelineMetrics, type RunningPipeline, type StartPipelineOptions } from './runtime/run-pipeline.js';
 export { createStreamStore, type StreamStore, type TaskCommit, type TopicAppend } from './runtime/stream-store.js';
-export type { DeadLetter, DeadLetterReason, KeyedRecord, LateRecord, ResultRecord } from './runtime/records.js';
+export type { StreamDeadLetter, StreamDeadLetterReason, KeyedRecord, LateRecord, ResultRecord } from './runtime/records.js';
 export type { PartitionRange } from './runtime/mapper-task.js';
 export { replayPipeline, parseReplayBound, type ReplayBound, type ReplayOptions, type RunningReplay } from './runtime/replay.js';
 export { ingestFile, type IngestFileOptions, type IngestReport } from './runtime/file-source.js';

@@ -11,7 +11,7 @@ import { SqliteCheckpointStore } from '../../src/adapters/embedded/sqlite-checkp
 import { SqliteLog } from '../../src/adapters/embedded/sqlite-log.js';
 import { createMillrace } from '../../src/runtime/millrace.js';
 import { ingestFile } from '../../src/streams/runtime/file-source.js';
-import type { DeadLetter, ResultRecord } from '../../src/streams/runtime/records.js';
+import type { StreamDeadLetter, ResultRecord } from '../../src/streams/runtime/records.js';
 import { replayPipeline } from '../../src/streams/runtime/replay.js';
 import { startPipeline } from '../../src/streams/runtime/run-pipeline.js';
 import { createStreamStore } from '../../src/streams/runtime/stream-store.js';
@@ -73,7 +73,7 @@ describe('examples/hit-rate', () => {
       assert.ok(ends.size > 72, `the 24 h range slid hour by hour over three days (${ends.size} range ends)`);
       assert.deepEqual(sorted(totalHits(results)), sorted(batch));
 
-      const dead = await readValues<DeadLetter>(log, 'hit-rate.dead-letters');
+      const dead = await readValues<StreamDeadLetter>(log, 'hit-rate.dead-letters');
       assert.equal(dead.length, rejected, 'malformed lines: one dead letter each, as page-hits rejects them');
       assert.ok(dead.every((d) => d.reason === 'step-failed' && d.step === 'parse' && d.message.length > 0));
       assert.equal((await readValues(log, 'hit-rate.late')).length, 0);

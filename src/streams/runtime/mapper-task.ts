@@ -22,7 +22,7 @@ import type { LogRecord, NewRecord } from '../../ports/log.js';
 import { isStreamKey } from '../stream-key.js';
 import { combineOverCredits, creditsOf, emptyCombineCounters, type CombineCounters } from './combiner.js';
 import type { PipelineDefinition } from './pipeline.js';
-import { inputPosition, internalTopics, keyText, type DeadLetter, type KeyedRecord } from './records.js';
+import { inputPosition, internalTopics, keyText, type StreamDeadLetter, type KeyedRecord } from './records.js';
 import type { StreamStore } from './stream-store.js';
 
 /** A bounded run's limits for one source partition: offsets `[from, to)`, and event times `[fromTime, toTime)`. */
@@ -208,11 +208,11 @@ export class MapperTask {
     }
   }
 
-  private deadLetter(dead: NewRecord[], record: LogRecord, element: number, value: unknown, reason: DeadLetter['reason'], message: string, step?: string): void {
+  private deadLetter(dead: NewRecord[], record: LogRecord, element: number, value: unknown, reason: StreamDeadLetter['reason'], message: string, step?: string): void {
     this.state.counters.deadLetters++;
     const input = inputPosition(record.topic, record.partition, record.offset, element);
     const id = step === undefined ? input : `${input}@${step}`;
-    const letter: DeadLetter = { id, stream: this.options.definition.name, reason, message, input, value: value === undefined ? null : value, ...(step === undefined ? {} : { step }) };
+    const letter: StreamDeadLetter = { id, stream: this.options.definition.name, reason, message, input, value: value === undefined ? null : value, ...(step === undefined ? {} : { step }) };
     dead.push({ key: id, value: letter });
   }
 }

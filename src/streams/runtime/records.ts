@@ -9,7 +9,7 @@
  *                         { t: 'w', p, w }              source partition p's watermark
  *                         { t: 'i', p }                 source partition p is idle
  *                         { t: 'end', p }               source partition p ended (bounded runs)
- *  <name>.dead-letters  DeadLetter: an input that could not be parsed, keyed or timed, with the reason
+ *  <name>.dead-letters  StreamDeadLetter: an input that could not be parsed, keyed or timed, with the reason
  *  <name>.late          LateRecord: an event past the allowed lateness
  *  sink topics          ResultRecord: one window result
  * ```
@@ -30,13 +30,13 @@ export type KeyedRecord =
   | { t: 'end'; p: number };
 
 /** Why an input went to the dead-letter topic. */
-export type DeadLetterReason = 'step-failed' | 'invalid-key' | 'invalid-time' | 'before-landmark';
+export type StreamDeadLetterReason = 'step-failed' | 'invalid-key' | 'invalid-time' | 'before-landmark';
 
 /** A record of `<name>.dead-letters`. */
-export interface DeadLetter {
+export interface StreamDeadLetter {
   id: string;
   stream: string;
-  reason: DeadLetterReason;
+  reason: StreamDeadLetterReason;
   message: string;
   /** The step that threw, for `step-failed`. */
   step?: string;

@@ -18,7 +18,7 @@ import type { WindowOutput } from '../windows/window-output.js';
 import type { LandmarkWindow, SlidingWindow, TumblingWindow } from '../windows/window-spec.js';
 import type { PipelineDefinition } from './pipeline.js';
 import { decodePartial } from './combiner.js';
-import { internalTopics, keyText, resultId, type DeadLetter, type KeyedRecord, type LateRecord, type ResultRecord } from './records.js';
+import { internalTopics, keyText, resultId, type StreamDeadLetter, type KeyedRecord, type LateRecord, type ResultRecord } from './records.js';
 import type { StreamStore, TopicAppend } from './stream-store.js';
 import { WindowState } from './window-state.js';
 
@@ -192,7 +192,7 @@ export class WindowTask {
         } else {
           counters.deadLetters += n;
           for (const event of group.events) {
-            const letter: DeadLetter = {
+            const letter: StreamDeadLetter = {
               id: `${event.src}@window`, stream: this.options.definition.name, reason: 'before-landmark',
               message: `time ${event.time} is before the landmark's start`, input: event.src, value: event.v,
             };

@@ -4,7 +4,7 @@ import { count, sum } from '../../../../src/streams/aggregates/numeric-aggregate
 import { eventTime } from '../../../../src/streams/time/time-assigner.js';
 import { sliding, tumbling } from '../../../../src/streams/windows/window-spec.js';
 import { stream } from '../../../../src/streams/runtime/pipeline.js';
-import type { DeadLetter, LateRecord, ResultRecord } from '../../../../src/streams/runtime/records.js';
+import type { StreamDeadLetter, LateRecord, ResultRecord } from '../../../../src/streams/runtime/records.js';
 import { startPipeline } from '../../../../src/streams/runtime/run-pipeline.js';
 import { callbackSink, topicSink } from '../../../../src/streams/runtime/sinks.js';
 import { appendAll, openTestStore, readAll, wholeTopic, type TestStore } from './support.js';
@@ -50,7 +50,7 @@ describe('stream runtime: source → steps → keyBy → window → aggregate �
     assert.equal(new Set(results.map((r) => r.id)).size, results.length, 'result ids are unique');
     assert.deepEqual(seen.map((r) => r.id).sort(), results.map((r) => r.id).sort(), 'the callback saw every result');
 
-    const dead = (await readAll(t.log, 'sales-per-shop.dead-letters')).map((record) => record.value as DeadLetter);
+    const dead = (await readAll(t.log, 'sales-per-shop.dead-letters')).map((record) => record.value as StreamDeadLetter);
     assert.deepEqual(dead.map((d) => d.reason).sort(), ['invalid-key', 'invalid-time', 'step-failed']);
     const parseFailure = dead.find((d) => d.reason === 'step-failed')!;
     assert.equal(parseFailure.step, 'parse');
