@@ -1,18 +1,21 @@
 /**
  * @module streams
- * The pure core of Streams: windows over slices and ranges, aggregates,
- * sliding evaluation, watermarks and lateness. No I/O and no clock: plain
- * data in, plain data out, time only through arguments. The stream runtime
- * (operators over a durable Log, checkpoints, micro-batches) calls this.
- * See docs/streams.md.
+ * Streams: the pure core (windows over slices and ranges, aggregates,
+ * sliding evaluation, watermarks and lateness; no I/O, no clock) and the
+ * runtime on top of it (pipelines over a durable Log, checkpoints,
+ * exactly-once output, replay, micro-batches, map-side combine, joins and
+ * tables). See docs/streams.md.
  *
  * @example
  * ```ts
- * import { createWindowOperator, resultsOf, sliding, count } from './streams/index.js' // not yet a public entry point
+ * import { count, createStreamStore, sliding, startPipeline, stream, topicSink } from 'millrace'
  *
- * const perPage = createWindowOperator({ window: sliding({ range: 60_000, slide: 1_000 }), aggregate: count })
- * perPage.add('/home', 1_250, click)
- * resultsOf(perPage.advanceWatermark(0, 2_000)) // [{ key: '/home', start: -58_000, end: 2_000, value: 1, kind: 'final' }]
+ * const perPage = stream<Click>('per-page', { topic: 'clicks' })
+ *   .keyBy((click) => click.page, { time: eventTime<Click>('at') })
+ *   .window(sliding({ range: 60_000, slide: 1_000 }))
+ *   .aggregate(count)
+ *   .to(topicSink('clicks-per-page'))
+ * const running = await startPipeline(perPage, { store: createStreamStore(log, checkpoints) })
  * ```
  */
 export { validateAggregate, type Aggregate } from './aggregates/aggregate.js';
