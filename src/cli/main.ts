@@ -13,13 +13,13 @@ import { registerDataset } from './commands/dataset.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDial } from './commands/dial.js';
 import { registerExample } from './commands/example.js';
-import { registerPlanned } from './commands/not-yet.js';
 import { registerQueue } from './commands/queue.js';
 import { registerProcessCommands } from './commands/processes.js';
 import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
 import { registerServer } from './commands/server.js';
 import { registerTask } from './commands/task.js';
+import { registerToken } from './commands/token.js';
 import { registerWorker } from './commands/worker.js';
 
 const EXIT_USAGE = 2;
@@ -40,13 +40,13 @@ export function buildProgram(): Command {
   registerRun(program);
   registerProcessCommands(program);
   registerTask(program);
+  registerToken(program);
   registerQueue(program);
   registerBench(program);
   registerDataset(program);
   registerReplay(program);
   registerDial(program);
   registerExample(program);
-  registerPlanned(program);
   for (const command of program.commands) inheritErrorHandling(command);
   return program;
 }

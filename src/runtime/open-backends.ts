@@ -93,10 +93,16 @@ async function openStores(backends: Backends, context: { dataDir: string; clock:
   const backend = backends.store;
   if (backend.kind === 'sqlite') {
     const events = new SqliteEventStore({ path: join(context.dataDir, 'events.db'), clock: context.clock });
-    // Log and checkpoints in one file, so a sink's records and the checkpoint commit together.
+    // Log and checkpoints on one database handle, so a sink's records and the checkpoint commit in one transaction.
     const log = new SqliteLog({ path: join(context.dataDir, 'streams.db'), clock: context.clock });
-    const checkpoints = new SqliteCheckpointStore({ path: join(context.dataDir, 'streams.db'), clock: context.clock });
-    return { events, log, checkpoints, close: async () => void (await Promise.all([events.close(), log.close(), checkpoints.close()])) };
+    const checkpoints = new SqliteCheckpointStore({ database: log.database, clock: context.clock });
+    return {
+      events, log, checkpoints,
+      close: async () => {
+        await Promise.all([events.close(), checkpoints.close()]);
+        await log.close(); // last: it owns the handle the checkpoints borrow
+      },
+    };
   }
   const { openPostgresStores } = await import('../adapters/postgres/postgres-stores.js');
   return unreachable('store (events, log, checkpoints)', 'MILLRACE_STORE', backend.url, () =>

@@ -16,7 +16,7 @@ describe('millrace CLI', () => {
   it('prints help listing every command, and help per command', () => {
     const help = millrace('--help');
     assert.equal(help.status, 0);
-    for (const command of ['demo', 'worker', 'run', 'status', 'cancel', 'history', 'task', 'example', 'queue', 'bench', 'server', 'replay', 'dataset']) assert.match(help.stdout, new RegExp(`\\b${command}\\b`));
+    for (const command of ['demo', 'worker', 'run', 'status', 'cancel', 'history', 'task', 'example', 'queue', 'bench', 'server', 'replay', 'dataset', 'dial', 'token']) assert.match(help.stdout, new RegExp(`\\b${command}\\b`));
     const workerHelp = millrace('worker', '--help');
     assert.equal(workerHelp.status, 0);
     assert.match(workerHelp.stdout, /--concurrency/);
@@ -42,22 +42,35 @@ describe('millrace CLI', () => {
     assert.equal(millrace('frobnicate').status, 2);
   });
 
-  it('says plainly that planned commands are not available yet, exit code 1', () => {
-    const result = millrace('token', 'create');
-    assert.equal(result.status, 1);
-    assert.match(result.stderr, /NOT_AVAILABLE: `millrace token` is not available yet/);
-  });
-
   it('checks worker tags', () => {
     const result = millrace('worker', '--tasks', 'x.ts', '--tags', 'v2,gpu cards');
     assert.equal(result.status, 2);
     assert.match(result.stderr, /tag "gpu cards" may only hold letters, digits/);
   });
 
+  it('creates, lists and revokes API tokens, showing a secret only once', () => {
+    const dir = createTempDir();
+    try {
+      const created = millrace('token', 'create', '--name', 'ci', '--scope', 'operate', '--data-dir', dir.path);
+      assert.equal(created.status, 0, created.stderr);
+      const token = created.stdout.trim();
+      assert.match(token, /^mr_[a-z0-9]{12}_/);
+      const [, id, secret] = /^mr_([a-z0-9]{12})_(.+)$/.exec(token)!;
+      const listed = millrace('token', 'ls', '--json', '--data-dir', dir.path);
+      assert.deepEqual(JSON.parse(listed.stdout).map((t: { id: string; scope: string }) => [t.id, t.scope]), [[id, 'operate']]);
+      assert.ok(!listed.stdout.includes(secret!), 'ls never shows the secret');
+      assert.equal(millrace('token', 'revoke', id!, '--data-dir', dir.path).status, 0);
+      assert.equal(millrace('token', 'revoke', id!, '--data-dir', dir.path).status, 1);
+      assert.equal(millrace('token', 'create', '--name', 'x', '--scope', 'root', '--data-dir', dir.path).status, 2);
+    } finally {
+      dir.remove();
+    }
+  });
+
   it('refuses to serve the API on a non-loopback address while it has no authentication', () => {
     const result = millrace('server', '--host', '0.0.0.0');
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /CONFIG_INVALID: refusing to listen on 0\.0\.0\.0/);
+    assert.match(result.stderr, /CONFIG_INVALID: refusing to listen on 0\.0\.0\.0 without authentication: start the server with --auth tokens/);
   });
 
   it('runs tasks from a module in-process and prints results as JSON lines', () => {

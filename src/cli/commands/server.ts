@@ -4,16 +4,21 @@
  * runs no tasks by default: `millrace worker` processes do.
  */
 import { availableParallelism } from 'node:os';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { SystemClock } from '../../core/clock.js';
 import { MillraceError } from '../../core/errors.js';
 import { createMillrace, type RunningWorker } from '../../runtime/millrace.js';
+import { TokenRegistry } from '../../server/auth/token-registry.js';
 import { assertLoopback, createServer } from '../../server/create-server.js';
 import { loadUserModule, type LoadedModule } from '../module-loader.js';
 import { intOption } from '../parse.js';
 import { untilStopSignal } from '../signals.js';
 
+type AuthMode = 'none' | 'tokens';
+
 interface ServerFlags {
   host: string;
+  auth: AuthMode;
   port: number;
   threads?: number;
   dataDir?: string;
@@ -26,12 +31,14 @@ export function registerServer(program: Command): void {
     .command('server')
     .description('run processes (the orchestrator) and the HTTP API; embedded, also their tasks on worker threads')
     .argument('[modules...]', 'modules exporting process definitions and their tasks, e.g. examples/page-hits')
-    .option('--host <address>', 'address to listen on (loopback only until authentication lands)', '127.0.0.1')
+    .option('--host <address>', 'address to listen on (any address needs --auth tokens)', '127.0.0.1')
+    .option('--auth <mode>', 'none (loopback only) | tokens (every route but health needs a bearer token)', authOption, (process.env.MILLRACE_AUTH ?? 'none') as AuthMode)
     .option('--port <n>', 'port to listen on (0: any free port)', intOption(0, 65_535), DEFAULT_PORT)
     .option('--threads <n>', 'worker threads running tasks here (default: cores when embedded, 0 with MILLRACE_QUEUE set)', intOption(0, 1024))
     .option('--data-dir <dir>', 'embedded state directory (default: MILLRACE_DATA_DIR or ./.millrace)')
     .action(async (modules: string[], flags: ServerFlags) => {
-      assertLoopback(flags.host);
+      authOption(flags.auth);
+      if (flags.auth === 'none') assertLoopback(flags.host);
       const loaded: LoadedModule[] = [];
       for (const path of modules) loaded.push(await loadUserModule(path));
       const millrace = await createMillrace({ dataDir: flags.dataDir });
@@ -44,8 +51,11 @@ export function registerServer(program: Command): void {
           for (const module of loaded) workers.push(await millrace.startWorker({ tasks: module.url, threads }));
         }
         await millrace.startOrchestrator();
+        const tokens = flags.auth === 'tokens' ? new TokenRegistry({ events: millrace.events, clock: new SystemClock() }) : undefined;
+        if (tokens !== undefined && !(await tokens.any())) millrace.logger.warn({}, 'no API tokens yet: every request but health is refused until you run `millrace token create`');
         const app = await createServer({
           orchestrator: millrace.orchestrator,
+          tokens,
           logger: millrace.logger,
           ready: () => ({ ready: true, detail: { backends: millrace.describeBackends, workers: workers.length } }),
         });
@@ -65,4 +75,9 @@ export function registerServer(program: Command): void {
       }
       millrace.logger.info({}, 'server stopped');
     });
+}
+
+function authOption(value: string): AuthMode {
+  if (value !== 'none' && value !== 'tokens') throw new InvalidArgumentError(`--auth must be none or tokens, got "${value}"`);
+  return value;
 }

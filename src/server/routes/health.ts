@@ -6,8 +6,8 @@
 import type { FastifyInstance } from 'fastify';
 
 export function registerHealthRoutes(app: FastifyInstance, ready: () => { ready: boolean; detail: Record<string, unknown> }): void {
-  app.get('/api/health', async () => ({ status: 'ok' }));
-  app.get('/api/ready', async (_request, reply) => {
+  app.get('/api/health', { config: { public: true } }, async () => ({ status: 'ok' }));
+  app.get('/api/ready', { config: { public: true } }, async (_request, reply) => {
     const state = ready();
     return reply.status(state.ready ? 200 : 503).send({ status: state.ready ? 'ready' : 'starting', ...state.detail });
   });
