@@ -1,0 +1,139 @@
+/**
+ * @module queries/http/dataset-routes
+ * The dataset API as a Fastify plugin, for whichever server mounts it.
+ *
+ * ```
+ * GET /api/datasets                          datasets: name, revision, files, groups
+ * GET /api/datasets/:name                    one dataset: files with their axes, groups
+ * GET /api/datasets/:name/heatmap.png        ?files|group, rtMin, rtMax, mzMin, mzMax, width, height, aggregate, scale
+ * GET /api/datasets/:name/heatmap.json       the same slots as numbers (no scale)
+ * GET /api/datasets/:name/heatmap.bin        the same as float32 (docs/queries.md)
+ * GET /api/datasets/:name/chromatogram       ?… points, format=json|binary   (RT → value)
+ * GET /api/datasets/:name/spectrum           ?… points, format=json|binary   (m/z → value)
+ * ```
+ *
+ * Answers over one revision of a dataset never change, so every answer
+ * carries an ETag (the hash of the normalised query, known before any data
+ * is read: a matching If-None-Match is a 304 at no cost). A request that
+ * pins `revision` may be cached forever; one that does not, for a minute.
+ * A client that disconnects cancels its query (unless another waits for
+ * the same answer). Errors are `{ error: { code, message, parameter? } }`
+ * with the status of their code; no stack traces.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { MillraceError } from '../../core/errors.js';
+import type { QueryService } from '../service/query-service.js';
+import { invalidParameter } from '../query-errors.js';
+import { parseQueryParams } from './query-params.js';
+
+export interface DatasetRoutesOptions {
+  service: QueryService;
+  /** Seconds a response without a pinned revision may be reused. @defaultValue 60 */
+  maxAgeSeconds?: number;
+}
+
+const STATUS: Record<string, number> = {
+  QUERY_INVALID: 400,
+  DATASET_INVALID: 400,
+  DATASET_NOT_FOUND: 404,
+  DATASET_EXISTS: 409,
+  QUERY_CANCELLED: 499,
+  QUERY_OVERLOADED: 503,
+  QUERY_DEADLINE_EXCEEDED: 504,
+};
+
+const QUERY_ROUTES = ['heatmap.png', 'heatmap.json', 'heatmap.bin', 'chromatogram', 'spectrum'] as const;
+
+/**
+ * Mounts the dataset routes in their own Fastify scope (with their own
+ * error handler).
+ *
+ * @example
+ * ```ts
+ * const app = Fastify()
+ * await registerDatasetRoutes(app, new QueryService({ blobs, runner }))
+ * ```
+ */
+export async function registerDatasetRoutes(app: FastifyInstance, service: QueryService, options: Omit<DatasetRoutesOptions, 'service'> = {}): Promise<void> {
+  await app.register(datasetRoutes, { ...options, service });
+}
+
+/** The plugin itself, for `app.register(datasetRoutes, { service })`. */
+export async function datasetRoutes(app: FastifyInstance, options: DatasetRoutesOptions): Promise<void> {
+  const { service } = options;
+  const maxAge = options.maxAgeSeconds ?? 60;
+  app.setErrorHandler((error, request, reply) => {
+    const code = (error as { code?: unknown }).code;
+    const status = typeof code === 'string' ? STATUS[code] : undefined;
+    if (error instanceof MillraceError && status !== undefined) {
+      if (code === 'QUERY_OVERLOADED') void reply.header('retry-after', String(Math.max(1, Number(error.details.retryAfterSeconds) || 1)));
+      const parameter = error.details.parameter;
+      return reply.status(status).send({ error: { code, message: error.message, ...(typeof parameter === 'string' ? { parameter } : {}) } });
+    }
+    request.log.error({ code, err: (error as Error).message, url: request.url }, 'dataset request failed');
+    const known = error instanceof MillraceError;
+    return reply.status(500).send({ error: { code: known ? error.code : 'INTERNAL', message: known && code === 'STORAGE_CORRUPT' ? error.message : 'internal error' } });
+  });
+
+  app.get('/api/datasets', async () => {
+    const datasets = await service.datasets();
+    return {
+      datasets: datasets.map(({ manifest }) => ({
+        name: manifest.name, revision: manifest.revision, files: manifest.files.length, groups: Object.keys(manifest.groups),
+        storedBytes: manifest.files.reduce((sum, f) => sum + f.ref.size, 0), createdAt: manifest.createdAt,
+      })),
+    };
+  });
+
+  app.get<{ Params: { name: string } }>('/api/datasets/:name', async (request) => {
+    const { manifest } = await service.dataset(request.params.name);
+    return {
+      name: manifest.name, revision: manifest.revision, createdAt: manifest.createdAt, groups: manifest.groups,
+      files: manifest.files.map(({ id, scans, bins, rtMin, rtMax, mzMin, mzMax, source }) => ({ id, scans, bins, rtMin, rtMax, mzMin, mzMax, source: source.kind })),
+      limits: { maxWidth: service.limits.maxWidth, maxHeight: service.limits.maxHeight },
+    };
+  });
+
+  for (const route of QUERY_ROUTES) {
+    app.get<{ Params: { name: string }; Querystring: Record<string, unknown> }>(`/api/datasets/:name/${route}`, async (request, reply) => answer(route, request, reply));
+  }
+
+  async function answer(route: string, request: FastifyRequest<{ Params: { name: string }; Querystring: Record<string, unknown> }>, reply: FastifyReply): Promise<FastifyReply> {
+    const parsed = parseQueryParams(route, request.params.name, request.query);
+    const prepared = await service.prepare(parsed.request, { format: parsed.format, scale: parsed.scale });
+    if (parsed.revision !== undefined && parsed.revision !== prepared.query.revision) {
+      throw invalidParameter('revision', `dataset ${prepared.query.dataset} is at revision ${prepared.query.revision}, not ${parsed.revision}`);
+    }
+    const cacheControl = parsed.revision !== undefined ? 'public, max-age=31536000, immutable' : `public, max-age=${maxAge}`;
+    void reply.header('etag', prepared.etag).header('cache-control', cacheControl);
+    if (matches(request.headers['if-none-match'], prepared.etag)) return reply.status(304).send();
+    const disconnected = new AbortController();
+    const onClose = (): void => {
+      if (!reply.raw.writableEnded) disconnected.abort();
+    };
+    reply.raw.on('close', onClose);
+    try {
+      const { answer: result, cached } = await service.answer(prepared, { signal: disconnected.signal, client: request.ip });
+      const { rt, mz, levels, bytesRead } = result.summary;
+      return reply
+        .header('content-type', result.contentType)
+        .header('x-millrace-cache', cached ? 'hit' : 'miss')
+        .header('x-millrace-rt', `${rt.min},${rt.max},${rt.n}`)
+        .header('x-millrace-mz', `${mz.min},${mz.max},${mz.n}`)
+        .header('x-millrace-levels', levels.map((l) => `${l.file}:${l.rt},${l.mz}`).join(';'))
+        .header('x-millrace-bytes-read', String(bytesRead))
+        .send(result.body);
+    } finally {
+      reply.raw.off('close', onClose);
+    }
+  }
+}
+
+/** If-None-Match: `*`, or a list of (possibly weak) tags one of which is ours. */
+function matches(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  return header.split(',').some((tag) => {
+    const t = tag.trim();
+    return t === '*' || t === etag || t === `W/${etag}`;
+  });
+}
