@@ -31,6 +31,16 @@ export interface Deadline {
   deadlineAt: number;
 }
 
+/** A task attempt that ended, as the index saw it go by (`events.on('task', …)`): for metrics. */
+export interface TaskEnded {
+  definition: string;
+  step: string;
+  outcome: 'completed' | 'failed' | 'timed_out';
+  /** Run time reported by the worker, when it reported one. */
+  durationMs: number | undefined;
+}
+
+const TASK_OUTCOMES: Record<string, TaskEnded['outcome']> = { TaskCompleted: 'completed', TaskFailed: 'failed', TaskTimedOut: 'timed_out' };
 const TERMINAL: Record<string, ProcessStatus> = { ProcessCompleted: 'completed', ProcessFailed: 'failed', ProcessCancelled: 'cancelled' };
 
 export class ProcessIndex {
@@ -51,6 +61,13 @@ export class ProcessIndex {
 
   get(processId: string): ProcessSummary | undefined {
     return this.summaries.get(processId);
+  }
+
+  /** How many processes the index knows in each status. */
+  countByStatus(): Record<ProcessStatus, number> {
+    const counts: Record<ProcessStatus, number> = { running: 0, completed: 0, failed: 0, cancelled: 0 };
+    for (const summary of this.summaries.values()) counts[summary.status]++;
+    return counts;
   }
 
   /** Newest first. */
@@ -78,8 +95,12 @@ export class ProcessIndex {
       return;
     }
     if (event.type === 'TaskCompleted' || event.type === 'TaskFailed' || event.type === 'TaskTimedOut') {
-      const { taskId, attempt } = event.data as { taskId: string; attempt: number };
+      const { taskId, attempt, durationMs } = event.data as { taskId: string; attempt: number; durationMs?: number };
       if (this.deadlines.get(taskId)?.attempt === attempt) this.deadlines.delete(taskId);
+      if (this.events.listenerCount('task') > 0) {
+        const ended: TaskEnded = { definition: this.summaries.get(processId)?.definition ?? 'unknown', step: taskId.split('/')[1] ?? 'unknown', outcome: TASK_OUTCOMES[event.type]!, durationMs };
+        this.events.emit('task', ended);
+      }
       return;
     }
     const status = TERMINAL[event.type];

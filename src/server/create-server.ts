@@ -1,24 +1,43 @@
 /**
  * @module server/create-server
  * The HTTP face of an engine (`millrace server`): health and readiness,
- * and processes. With a token registry every route but health needs a
- * bearer token of a sufficient scope. Without one the API is open, so it
- * may only listen on loopback: an open API on a network interface would
- * let anyone start and cancel work.
+ * processes, queues, Prometheus metrics and the OpenAPI document, plus
+ * whatever route plugins the domains add (datasets, streams). With a token
+ * registry every route but health needs a bearer token of a sufficient
+ * scope, and each token has its own rate limit. Without one the API is
+ * open, so it may only listen on loopback: an open API on a network
+ * interface would let anyone start and cancel work.
  */
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { MillraceError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Orchestrator } from '../jobs/orchestrator.js';
+import type { TaskQueue } from '../ports/task-queue.js';
+import { createMetrics, type MetricsSources } from './metrics.js';
+import { registerQueueRoutes } from './routes/queues.js';
 import { errorHandler, body } from './http-errors.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerProcessRoutes } from './routes/processes.js';
 import { requireTokens } from './auth/require-token.js';
 import type { TokenRegistry } from './auth/token-registry.js';
 
+/** Adds a domain's routes (datasets, streams) to the server. */
+export type RoutePlugin = (app: FastifyInstance) => void | Promise<void>;
+
 export interface CreateServerOptions {
   orchestrator: Orchestrator;
+  queue: TaskQueue;
   logger: Logger;
+  /** Queues listed by `/api/queues` and measured by `/metrics`. @defaultValue `['tasks', 'millrace.results']` */
+  queues?: readonly string[];
+  /** Counts of the workers running in this process, for `/metrics`. */
+  workerStats?: MetricsSources['workerStats'];
+  /** Domain routes, mounted after the engine's own. */
+  plugins?: readonly RoutePlugin[];
+  /** Requests per minute per token (per address without auth). @defaultValue 1200 */
+  rateLimitPerMinute?: number;
   /** Checks bearer tokens on every route but health. @defaultValue none: an open API, for loopback only */
   tokens?: TokenRegistry;
   /** Readiness, beyond answering at all. @defaultValue always ready */
@@ -45,9 +64,36 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     reply.header('x-content-type-options', 'nosniff');
     reply.header('cache-control', reply.getHeader('cache-control') ?? 'no-store');
   });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Millrace API', version: '1' },
+      components: { securitySchemes: { token: { type: 'http', scheme: 'bearer', description: 'millrace token create' } } },
+      security: [{ token: [] }],
+    },
+  });
   if (options.tokens !== undefined) requireTokens(app, options.tokens);
+  // After the token check, so a limit is kept per token rather than per address.
+  await app.register(rateLimit, {
+    max: options.rateLimitPerMinute ?? 1200,
+    timeWindow: 60_000,
+    keyGenerator: (request) => request.token?.id ?? request.ip,
+    allowList: (request) => (request.routeOptions.config as { public?: boolean }).public === true,
+    // Thrown by the plugin, so it reaches the error handler: an error with a status, like Fastify's own.
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(new Error(`more than ${context.max} requests a minute with this token; retry in ${Math.ceil(context.ttl / 1000)} s`), { statusCode: 429, code: 'RATE_LIMITED' }),
+  });
+  const queues = options.queues ?? [options.orchestrator.taskQueue, options.orchestrator.resultQueue];
+  const metrics = createMetrics({ index: options.orchestrator.index, queue: options.queue, queues, workerStats: options.workerStats });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.addHook('onClose', async () => metrics.close());
   registerHealthRoutes(app, options.ready ?? (() => ({ ready: true, detail: {} })));
   registerProcessRoutes(app, options.orchestrator);
+  registerQueueRoutes(app, options.queue, queues);
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  for (const plugin of options.plugins ?? []) await plugin(app);
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;
 }

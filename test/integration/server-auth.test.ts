@@ -14,6 +14,9 @@ const ROUTES: Array<{ method: 'GET' | 'POST'; url: string; payload?: unknown; sc
   { method: 'GET', url: '/api/processes', scope: 'read' },
   { method: 'GET', url: '/api/processes/auth-p', scope: 'read' },
   { method: 'GET', url: '/api/processes/auth-p/history', scope: 'read' },
+  { method: 'GET', url: '/api/queues/tasks', scope: 'read' },
+  { method: 'GET', url: '/metrics', scope: 'read' },
+  { method: 'GET', url: '/api/openapi.json', scope: 'read' },
   { method: 'POST', url: '/api/processes', payload: { definition: 'squares', input: { n: 1 } }, scope: 'operate' },
   { method: 'POST', url: '/api/processes/auth-p/cancel', payload: {}, scope: 'operate' },
 ];
@@ -35,7 +38,7 @@ describe('server API: tokens', () => {
     const revoked = await tokens.create('gone', 'admin');
     await tokens.revoke(revoked.info.id);
     issued.revoked = revoked.token;
-    app = await createServer({ orchestrator: millrace.orchestrator, logger: millrace.logger, tokens });
+    app = await createServer({ orchestrator: millrace.orchestrator, queue: millrace.queue, logger: millrace.logger, tokens });
   });
   after(async () => {
     await app.close();
@@ -81,6 +84,22 @@ describe('server API: tokens', () => {
     assert.match(bad.json().error.message, /body\.version/);
     const big = await app.inject({ method: 'POST', url: '/api/processes', payload: { definition: 'squares', input: 'x'.repeat(2 * 1024 * 1024) }, headers: { authorization: `Bearer ${issued.operate}` } });
     assert.equal(big.statusCode, 413);
+  });
+
+  it('limits requests per token: 429 with a Retry-After, other tokens unaffected', async () => {
+    const limited = await createServer({ orchestrator: millrace.orchestrator, queue: millrace.queue, logger: millrace.logger, tokens, rateLimitPerMinute: 3 });
+    try {
+      const get = (token: string) => limited.inject({ url: '/api/processes', headers: { authorization: `Bearer ${token}` } });
+      for (let i = 0; i < 3; i++) assert.equal((await get(issued.read)).statusCode, 200);
+      const refused = await get(issued.read);
+      assert.equal(refused.statusCode, 429);
+      assert.equal(refused.json().error.code, 'RATE_LIMITED');
+      assert.ok(Number(refused.headers['retry-after']) > 0);
+      assert.equal((await get(issued.operate)).statusCode, 200, 'another token has its own budget');
+      assert.equal((await limited.inject('/api/health')).statusCode, 200);
+    } finally {
+      await limited.close();
+    }
   });
 
   it('keeps health and readiness open', async () => {

@@ -20,7 +20,7 @@ describe('server API', () => {
     millrace.orchestrator.register(squares).register(hanging);
     await millrace.startWorker({ tasks });
     await millrace.startOrchestrator();
-    app = await createServer({ orchestrator: millrace.orchestrator, logger: millrace.logger });
+    app = await createServer({ orchestrator: millrace.orchestrator, queue: millrace.queue, logger: millrace.logger });
   });
   after(async () => {
     await app.close();
@@ -89,6 +89,39 @@ describe('server API', () => {
   it('refuses a body over the limit', async () => {
     const response = await app.inject({ method: 'POST', url: '/api/processes', payload: { definition: 'squares', input: 'x'.repeat(2 * 1024 * 1024) } });
     assert.equal(response.statusCode, 413);
+  });
+
+  it('exposes Prometheus metrics: tasks by outcome and duration, processes by status, queue depth', async () => {
+    await millrace.runProcess(squares, { n: 3 });
+    const text = (await app.inject('/metrics')).body;
+    const value = (pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? Number.NaN);
+    assert.ok(value(/^millrace_tasks_ended_total\{definition="squares",step="squared",outcome="completed"\} (\d+)$/m) >= 3);
+    assert.ok(value(/^millrace_task_duration_seconds_count\{definition="squares",step="squared"\} (\d+)$/m) >= 3);
+    assert.ok(value(/^millrace_processes\{status="completed"\} (\d+)$/m) >= 1);
+    assert.equal(value(/^millrace_queue_messages\{queue="tasks",state="dead_lettered"\} (\d+)$/m), 0);
+    assert.match(text, /^millrace_http_request_duration_seconds_count\{method="GET",route="\/api\/processes\/:id",status="200"\} \d+$/m);
+    assert.match(text, /^nodejs_eventloop_lag_seconds /m);
+  });
+
+  it('serves an OpenAPI document generated from the route schemas', async () => {
+    const doc = (await app.inject('/api/openapi.json')).json();
+    assert.equal(doc.openapi.slice(0, 2), '3.');
+    const start = doc.paths['/api/processes'].post;
+    assert.deepEqual(start.requestBody.content['application/json'].schema.required, ['definition']);
+    assert.ok(doc.paths['/api/processes/{id}/cancel'].post);
+    assert.ok(doc.paths['/api/queues/{name}/dead-letters'].get);
+    assert.equal(doc.paths['/metrics'], undefined, 'internal routes are hidden');
+  });
+
+  it('shows queue depth and dead letters, and requeues one', async () => {
+    const queues = (await app.inject('/api/queues')).json();
+    assert.deepEqual(queues.queues.map((q: { name: string }) => q.name), ['tasks', 'millrace.results']);
+    const tasks = (await app.inject('/api/queues/tasks')).json();
+    assert.deepEqual(Object.keys(tasks).sort(), ['deadLettered', 'delayed', 'inFlight', 'name', 'ready', 'redelivered']);
+    assert.deepEqual((await app.inject('/api/queues/tasks/dead-letters?limit=5')).json(), { deadLetters: [] });
+    const missing = await app.inject({ method: 'POST', url: '/api/queues/tasks/dead-letters/nope/requeue' });
+    assert.equal(missing.statusCode, 404);
+    assert.equal((await app.inject('/api/queues/bad%20name')).statusCode, 400);
   });
 
   it('answers health and readiness', async () => {

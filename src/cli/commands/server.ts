@@ -55,6 +55,8 @@ export function registerServer(program: Command): void {
         if (tokens !== undefined && !(await tokens.any())) millrace.logger.warn({}, 'no API tokens yet: every request but health is refused until you run `millrace token create`');
         const app = await createServer({
           orchestrator: millrace.orchestrator,
+          queue: millrace.queue,
+          workerStats: workers.length === 0 ? undefined : () => sumStats(workers),
           tokens,
           logger: millrace.logger,
           ready: () => ({ ready: true, detail: { backends: millrace.describeBackends, workers: workers.length } }),
@@ -80,4 +82,13 @@ export function registerServer(program: Command): void {
 function authOption(value: string): AuthMode {
   if (value !== 'none' && value !== 'tokens') throw new InvalidArgumentError(`--auth must be none or tokens, got "${value}"`);
   return value;
+}
+
+function sumStats(workers: readonly RunningWorker[]): { succeeded: number; retried: number; failed: number; deadLettered: number; redeliveries: number } {
+  const total = { succeeded: 0, retried: 0, failed: 0, deadLettered: 0, redeliveries: 0 };
+  for (const worker of workers) {
+    const stats = worker.stats();
+    for (const key of Object.keys(total) as Array<keyof typeof total>) total[key] += stats[key];
+  }
+  return total;
 }

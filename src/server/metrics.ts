@@ -1,0 +1,90 @@
+/**
+ * @module server/metrics
+ * What `/metrics` exposes to Prometheus. Counters and histograms grow as
+ * things happen (tasks ending, HTTP requests); gauges are read from their
+ * source at scrape time (queue depths, processes by status), so a scrape
+ * always sees the present, never a stale copy.
+ *
+ * | metric | type | labels |
+ * | --- | --- | --- |
+ * | `millrace_tasks_ended_total` | counter | definition, step, outcome |
+ * | `millrace_task_duration_seconds` | histogram | definition, step |
+ * | `millrace_processes` | gauge | status |
+ * | `millrace_queue_messages` | gauge | queue, state (ready, delayed, in_flight, dead_lettered) |
+ * | `millrace_queue_redeliveries` | gauge | queue (since the queue was created) |
+ * | `millrace_worker_tasks_total` | gauge | outcome (this process's workers) |
+ * | `millrace_http_request_duration_seconds` | histogram | method, route, status |
+ * | `process_*`, `nodejs_*` | | Node's own (memory, CPU, event loop lag) |
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ProcessIndex, TaskEnded } from '../jobs/process-index.js';
+import type { TaskQueue } from '../ports/task-queue.js';
+
+export interface MetricsSources {
+  index: ProcessIndex;
+  queue: TaskQueue;
+  /** Queues whose depth is reported. */
+  queues: readonly string[];
+  /** Counts of the workers in this process, if any. */
+  workerStats?: () => { succeeded: number; retried: number; failed: number; deadLettered: number; redeliveries: number };
+}
+
+export interface ServerMetrics {
+  readonly registry: Registry;
+  observeRequest(method: string, route: string, status: number, seconds: number): void;
+  /** Stops following the index. */
+  close(): void;
+}
+
+export function createMetrics(sources: MetricsSources): ServerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const ended = new Counter({ name: 'millrace_tasks_ended_total', help: 'Task attempts that ended, by outcome', labelNames: ['definition', 'step', 'outcome'], registers: [registry] });
+  const durations = new Histogram({
+    name: 'millrace_task_duration_seconds', help: 'Run time of completed tasks as reported by workers', labelNames: ['definition', 'step'],
+    buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 1, 5, 30, 120, 600], registers: [registry],
+  });
+  const requests = new Histogram({
+    name: 'millrace_http_request_duration_seconds', help: 'HTTP requests served', labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 10], registers: [registry],
+  });
+  new Gauge({
+    name: 'millrace_processes', help: 'Processes known to this server, by status', labelNames: ['status'], registers: [registry],
+    collect() {
+      for (const [status, count] of Object.entries(sources.index.countByStatus())) this.set({ status }, count);
+    },
+  });
+  const redeliveries = new Gauge({ name: 'millrace_queue_redeliveries', help: 'Deliveries beyond the first since the queue was created', labelNames: ['queue'], registers: [registry] });
+  new Gauge({
+    name: 'millrace_queue_messages', help: 'Messages in a queue, by state', labelNames: ['queue', 'state'], registers: [registry],
+    async collect() {
+      for (const queue of sources.queues) {
+        const stats = await sources.queue.stats(queue);
+        this.set({ queue, state: 'ready' }, stats.ready);
+        this.set({ queue, state: 'delayed' }, stats.delayed);
+        this.set({ queue, state: 'in_flight' }, stats.inFlight);
+        this.set({ queue, state: 'dead_lettered' }, stats.deadLettered);
+        redeliveries.set({ queue }, stats.redelivered);
+      }
+    },
+  });
+  if (sources.workerStats !== undefined) {
+    const workerStats = sources.workerStats;
+    new Gauge({
+      name: 'millrace_worker_tasks_total', help: 'Tasks settled by the workers in this process, by outcome', labelNames: ['outcome'], registers: [registry],
+      collect() {
+        for (const [outcome, count] of Object.entries(workerStats())) this.set({ outcome }, count);
+      },
+    });
+  }
+  const onTask = (task: TaskEnded): void => {
+    ended.inc({ definition: task.definition, step: task.step, outcome: task.outcome });
+    if (task.outcome === 'completed' && task.durationMs !== undefined) durations.observe({ definition: task.definition, step: task.step }, task.durationMs / 1000);
+  };
+  sources.index.events.on('task', onTask);
+  return {
+    registry,
+    observeRequest: (method, route, status, seconds) => requests.observe({ method, route, status: String(status) }, seconds),
+    close: () => void sources.index.events.off('task', onTask),
+  };
+}
