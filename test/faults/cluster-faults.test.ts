@@ -116,6 +116,21 @@ describe('fault: cluster (RabbitMQ, PostgreSQL, S3)', { skip }, () => {
     assert.ok((workerStats(survivor)?.redeliveries ?? 0) > 0, 'the survivor received the victim\'s tasks again');
   });
 
+  it('workers join and leave mid-run: a SIGTERMed worker drains and exits 0, a new one takes over, 0 lost', async () => {
+    const deployment = await deploy(services.env);
+    const [leaving, staying] = deployment.workers as [MillraceChild, MillraceChild];
+    let joined: MillraceChild | undefined;
+    await runWithFault(services.env, async () => {
+      joined = spawnMillrace(['worker', '--tasks', 'examples/page-hits', '--threads', '1'], services.env);
+      children.push(joined);
+      await joined.waitFor('worker ready');
+      assert.equal(await stopChild(leaving), 0, leaving.stderr());
+    });
+    assert.match(leaving.stderr(), /draining: finishing tasks in hand/);
+    assert.ok((workerStats(leaving)?.succeeded ?? 0) > 0, 'the leaving worker finished what it held');
+    await shutDown({ server: deployment.server, workers: [staying, joined!] });
+  });
+
   it('RabbitMQ gone for 3 s mid-run (every connection cut, new ones refused): all processes reconnect, 0 lost', async () => {
     const proxy = await startBrokerProxy();
     try {
