@@ -2,7 +2,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createTempDir } from '../helpers/temp-dir.js';
+import { makeMzmlFixture } from '../unit/queries/mzml-fixture.js';
 
 const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
@@ -35,6 +37,31 @@ describe('millrace dataset', () => {
       const missing = millrace('dataset', 'info', 'demo', '--data-dir', dir.path);
       assert.equal(missing.status, 1);
       assert.match(missing.stderr, /^millrace: DATASET_NOT_FOUND: no dataset named demo/);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('imports a gzipped mzML run with progress, into a new dataset, then a second run into the same one', () => {
+    const dir = createTempDir();
+    try {
+      const fixture = makeMzmlFixture({ ms1: 40, seed: 6 });
+      writeFileSync(dir.file('run A.mzML.gz'), fixture.gzip);
+      writeFileSync(dir.file('b.mzML'), fixture.xml);
+      const first = millrace('dataset', 'import', dir.file('run A.mzML.gz'), '--dataset', 'ms', '--mz-bins', '500', '--data-dir', dir.path);
+      assert.equal(first.status, 0, first.stderr);
+      assert.match(first.stderr, /import: \d+\/\d+ bytes, \d+ MS1 of \d+ spectra/);
+      const report = JSON.parse(first.stdout) as Record<string, unknown>;
+      assert.deepEqual([report.file, report.revision, report.ms1, report.skipped, report.scans, report.bins, report.mzMin, report.mzMax], ['run-A', 1, 40, 14, 40, 500, 200, 1200]);
+      const second = millrace('dataset', 'import', dir.file('b.mzML'), '--dataset', 'ms', '--file-id', 'b', '--mz-min', '300', '--mz-max', '900', '--mz-bins', '100', '--data-dir', dir.path);
+      assert.equal(second.status, 0, second.stderr);
+      const info = JSON.parse(millrace('dataset', 'info', 'ms', '--data-dir', dir.path).stdout) as { revision: number; files: Array<{ id: string; mzMin: number }>; groups: Record<string, string[]> };
+      assert.equal(info.revision, 2);
+      assert.deepEqual(info.files.map((f) => [f.id, f.mzMin]), [['run-A', 200], ['b', 300]]);
+      assert.deepEqual(info.groups.all, ['run-A', 'b']);
+      const missing = millrace('dataset', 'import', dir.file('nope.mzML'), '--dataset', 'ms', '--data-dir', dir.path);
+      assert.equal(missing.status, 1);
+      assert.match(missing.stderr, /INPUT_NOT_FOUND: cannot read .*nope\.mzML/);
     } finally {
       dir.remove();
     }

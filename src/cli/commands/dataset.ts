@@ -3,26 +3,13 @@
  * datasets. Datasets live in the embedded blob store under the data
  * directory (`<dataDir>/blobs`).
  */
-import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import type { BlobStore } from '../../ports/blob-store.js';
-import { openBlobStore } from '../../runtime/blob-store-config.js';
-import { resolveConfig } from '../../runtime/config.js';
 import { getDataset, listDatasets, removeDataset } from '../../queries/dataset/dataset-catalog.js';
 import { generateDataset } from '../../queries/generate/generate-dataset.js';
 import { intOption } from '../parse.js';
 import { createProgressBar } from '../progress.js';
-
-/** Opens the blob store of the data directory, runs `work`, closes the store. */
-export async function withDatasetBlobs<T>(dataDir: string | undefined, work: (blobs: BlobStore) => Promise<T>): Promise<T> {
-  const config = resolveConfig({ dataDir, logLevel: 'warn' });
-  const blobs = await openBlobStore({ kind: 'fs', root: join(config.dataDir, 'blobs') });
-  try {
-    return await work(blobs);
-  } finally {
-    await blobs.close();
-  }
-}
+import { withDatasetBlobs } from './dataset-blobs.js';
+import { registerDatasetImport } from './dataset-import.js';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
 
@@ -62,6 +49,8 @@ export function registerDataset(program: Command): void {
         const first = revision.manifest.files[0]!;
         process.stdout.write(`${JSON.stringify({ dataset: flags.dataset, files: revision.manifest.files.length, scans: first.scans, bins: first.bins, storedBytes: stored, seconds: (Date.now() - started) / 1000 })}\n`);
       }));
+
+  registerDatasetImport(dataset);
 
   dataset
     .command('ls')
