@@ -28,6 +28,8 @@ import type { ProcessDefinition } from '../jobs/process-definition.js';
 import type { ProcessView } from '../jobs/process-view.js';
 import { TaskWorker, type TaskWorkerStats } from '../workers/task-worker.js';
 import { WorkerPool, type WorkerPoolStats } from '../workers/worker-pool.js';
+import { PoolScaler } from '../workers/scaler/pool-scaler.js';
+import type { ScalingPolicy } from '../workers/scaler/scaling-policy.js';
 import { runTaskBatch, type TaskBatchOptions, type TaskBatchReport } from '../workers/task-batch.js';
 import { describeBackends, resolveBackends, type BackendUrls, type Backends } from './backends.js';
 import { resolveConfig, type MillraceConfig } from './config.js';
@@ -67,11 +69,19 @@ export interface StartWorkerOptions {
    * @defaultValue true
    */
   resultsInProcess?: boolean;
+  /**
+   * Resizes the thread pool with the queue's load, between `min` and `max`
+   * threads (starting at `threads`, else `min`); see workers/scaler.
+   * @defaultValue none: a fixed pool
+   */
+  autoscale?: ScalingPolicy & { sampleMs?: number };
 }
 
 /** A worker: a thread pool fed by a queue consumer. */
 export interface RunningWorker {
   readonly pool: WorkerPool;
+  /** The scaler resizing the pool, with `autoscale`. */
+  readonly scaler: PoolScaler | undefined;
   stats(): TaskWorkerStats & { pool: WorkerPoolStats };
   /** Stops taking tasks; with `drain` (default) finishes those in hand, then ends the threads. */
   stop(options?: { drain?: boolean }): Promise<void>;
@@ -133,7 +143,7 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
     const pool = new WorkerPool({
       threadEntry: threadEntryUrl(),
       threadData: { tasksModule: toModuleUrl(workerOptions.tasks), blobStore: blobConfig, claimCheckBytes: config.claimCheckBytes, logLevel: config.logLevel },
-      size: workerOptions.threads ?? config.threads,
+      size: workerOptions.threads ?? workerOptions.autoscale?.min ?? config.threads,
       logger,
     });
     await pool.start();
@@ -144,11 +154,18 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
       localResults: workerOptions.resultsInProcess === false ? undefined : (resultQueue, result) => orchestrator.acceptResult(resultQueue, result),
     });
     await worker.start();
+    const { autoscale } = workerOptions;
+    const scaler = autoscale === undefined ? undefined : new PoolScaler({
+      queue, queueName: worker.queueName, pool, worker, policy: autoscale, sampleMs: autoscale.sampleMs, clock, logger,
+    });
+    scaler?.start();
     const running: RunningWorker = {
       pool,
+      scaler,
       stats: () => ({ ...worker.stats, pool: pool.stats }),
       stop: async (stopOptions = {}) => {
         workers.delete(running);
+        await scaler?.stop();
         await worker.stop(stopOptions);
         await pool.close();
       },

@@ -13,12 +13,15 @@
  * | `millrace_queue_messages` | gauge | queue, state (ready, delayed, in_flight, dead_lettered) |
  * | `millrace_queue_redeliveries` | gauge | queue (since the queue was created) |
  * | `millrace_worker_tasks_total` | gauge | outcome (this process's workers) |
+ * | `millrace_scaler_threads` | gauge | kind (current, desired) |
+ * | `millrace_scaler_changes_total` | gauge | direction (up, down) |
  * | `millrace_http_request_duration_seconds` | histogram | method, route, status |
  * | `process_*`, `nodejs_*` | | Node's own (memory, CPU, event loop lag) |
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ProcessIndex, TaskEnded } from '../jobs/process-index.js';
 import type { TaskQueue } from '../ports/task-queue.js';
+import type { ScalerStatus } from '../workers/scaler/pool-scaler.js';
 
 export interface MetricsSources {
   index: ProcessIndex;
@@ -27,6 +30,8 @@ export interface MetricsSources {
   queues: readonly string[];
   /** Counts of the workers in this process, if any. */
   workerStats?: () => { succeeded: number; retried: number; failed: number; deadLettered: number; redeliveries: number };
+  /** The embedded scaler's state, when the pool autoscales. */
+  scaler?: () => ScalerStatus | undefined;
 }
 
 export interface ServerMetrics {
@@ -74,6 +79,27 @@ export function createMetrics(sources: MetricsSources): ServerMetrics {
       name: 'millrace_worker_tasks_total', help: 'Tasks settled by the workers in this process, by outcome', labelNames: ['outcome'], registers: [registry],
       collect() {
         for (const [outcome, count] of Object.entries(workerStats())) this.set({ outcome }, count);
+      },
+    });
+  }
+  if (sources.scaler !== undefined) {
+    const scaler = sources.scaler;
+    new Gauge({
+      name: 'millrace_scaler_threads', help: 'Worker threads now and as the scaler last called for', labelNames: ['kind'], registers: [registry],
+      collect() {
+        const status = scaler();
+        if (status === undefined) return;
+        this.set({ kind: 'current' }, status.current);
+        this.set({ kind: 'desired' }, status.desired);
+      },
+    });
+    new Gauge({
+      name: 'millrace_scaler_changes_total', help: 'Pool resizes made by the scaler, by direction', labelNames: ['direction'], registers: [registry],
+      collect() {
+        const status = scaler();
+        if (status === undefined) return;
+        this.set({ direction: 'up' }, status.changes.up);
+        this.set({ direction: 'down' }, status.changes.down);
       },
     });
   }

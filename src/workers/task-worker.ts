@@ -96,7 +96,10 @@ export class TaskWorker {
   private readonly running = new Map<string, Set<RunInHand>>();
   private controlFeed: AbortController | undefined;
 
+  private concurrencyLimit: number | undefined;
+
   constructor(private readonly options: TaskWorkerOptions) {
+    this.concurrencyLimit = options.concurrency;
     this.clock = options.clock ?? new SystemClock();
     this.logger = (options.logger ?? silentLogger).child({ component: 'task-worker', queue: this.queueName });
   }
@@ -113,11 +116,28 @@ export class TaskWorker {
   async start(): Promise<void> {
     if (this.consumer !== undefined) return;
     if (this.options.control !== undefined) await this.followCancels(this.options.control.log, this.options.control.topic);
-    const concurrency = this.options.concurrency ?? this.options.pool.stats.size * 16;
     this.consumer = this.options.queue.consume(this.queueName, (delivery) => this.handle(delivery), {
-      concurrency,
+      concurrency: this.concurrency,
       leaseMs: this.leaseMs,
     });
+  }
+
+  /**
+   * Changes how many tasks are in flight at once, live: a consumer with the
+   * new limit takes over, and the old one stops taking deliveries and
+   * finishes those it holds. Nothing is lost or run twice; for a moment
+   * both may hold tasks.
+   */
+  async setConcurrency(concurrency: number): Promise<void> {
+    const previous = this.consumer;
+    this.concurrencyLimit = concurrency;
+    if (previous === undefined) return;
+    this.consumer = this.options.queue.consume(this.queueName, (delivery) => this.handle(delivery), { concurrency, leaseMs: this.leaseMs });
+    await previous.stop({ drain: true });
+  }
+
+  get concurrency(): number {
+    return this.concurrencyLimit ?? this.options.pool.stats.size * 16;
   }
 
   /** Stops consuming; with `drain` (default) waits for tasks in hand, otherwise returns them to the queue. */

@@ -66,6 +66,8 @@ export interface WorkerPoolStats {
   completed: number;
   failed: number;
   crashes: number;
+  /** Milliseconds threads spent running tasks, summed over threads: with time and size, how busy the pool is. */
+  busyMs: number;
 }
 
 /** Estimated work a turn's runs may put on one thread before the next run goes to another: far above the cost of a thread hop, far below a task worth a core of its own. */
@@ -104,7 +106,7 @@ export class WorkerPool {
   private nextRunId = 1;
   private closed = false;
   private catalog = new Map<string, TaskInfo>();
-  private readonly counters = { completed: 0, failed: 0, crashes: 0 };
+  private readonly counters = { completed: 0, failed: 0, crashes: 0, busyMs: 0 };
   /** Estimated thread time of one run, in ms, by task name. */
   private readonly runMs = new Map<string, number>();
   /** The thread this turn's runs are grouped on, and the estimated work given to it so far. */
@@ -244,6 +246,7 @@ export class WorkerPool {
       return;
     }
     if (message.t !== 'done') return;
+    this.counters.busyMs += message.busyMs;
     const msPerRun = message.busyMs / Math.max(1, message.results.length);
     for (const { id, outcome } of message.results) {
       const run = thread.pending.get(id);
