@@ -18,6 +18,7 @@ import { registerProcessCommands } from './commands/processes.js';
 import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
 import { registerServer } from './commands/server.js';
+import { registerStream } from './commands/stream.js';
 import { registerTask } from './commands/task.js';
 import { registerToken } from './commands/token.js';
 import { registerWorker } from './commands/worker.js';
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerDataset(program);
   registerReplay(program);
   registerDial(program);
+  registerStream(program);
   registerExample(program);
   for (const command of program.commands) inheritErrorHandling(command);
   return program;

@@ -35,8 +35,10 @@ export {
   landmark, session, sliding, tumbling, type LandmarkWindow, type SessionWindow, type SlidingWindow, type TumblingWindow, type WindowSpec,
 } from './windows/window-spec.js';
 export { stream, type AggregatedBuilder, type KeyedBuilder, type KeyOptions, type PipelineDefinition, type SourceOptions, type Step, type StreamBuilder, type WindowedBuilder, type WindowStageOptions } from './runtime/pipeline.js';
-export { callbackSink, tableSink, topicSink, type CallbackSink, type Sink, type TopicSink } from './runtime/sinks.js';
+export { blobSink, callbackSink, tableSink, topicSink, type BlobSink, type CallbackSink, type Sink, type TopicSink } from './runtime/sinks.js';
 export { startPipeline, type PipelineMetrics, type RunningPipeline, type StartPipelineOptions } from './runtime/run-pipeline.js';
+export { startRunner, type RunnerMetrics, type RunningRunner, type StartRunnerOptions } from './runtime/stream-runner.js';
+export type { RunnerGroup } from './runtime/runner-group.js';
 export { createStreamStore, type StreamStore, type TaskCommit, type TopicAppend } from './runtime/stream-store.js';
 export type { StreamDeadLetter, StreamDeadLetterReason, KeyedRecord, LateRecord, ResultRecord } from './runtime/records.js';
 export type { PartitionRange } from './runtime/mapper-task.js';

@@ -1,7 +1,8 @@
-/** `millrace replay` and `millrace dial` against an embedded data directory. */
+/** `millrace replay`, `millrace dial` and `millrace stream run` against an embedded data directory. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileSync } from 'node:fs';
 import { createMillrace } from '../../src/runtime/millrace.js';
 import type { ResultRecord } from '../../src/streams/runtime/records.js';
@@ -72,5 +73,35 @@ describe('cli: replay and dial', () => {
     const bad = cli('dial', 'orders', 'speed=9', '--data-dir', dir.file('data'));
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /unknown dial "speed"/);
+  });
+
+  it('runs a pipeline as a runner process until SIGTERM, then leaves its group', async () => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', main, 'stream', 'run', 'per-user', '--module', dir.file('pipelines.ts'), '--runner', 'cli-1', '--lease-ms', '2000', '--data-dir', dir.file('data')], {
+      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MILLRACE_LOG_LEVEL: 'silent' },
+    });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    // Results of the first 10 s window appear once the watermark passes 10 000 (the clicks run to 29 900).
+    let total = 0;
+    while (total < 100 && proc.exitCode === null) {
+      await sleep(100);
+      const millrace = await createMillrace({ dataDir: dir.file('data'), logLevel: 'silent' });
+      try {
+        const info = await millrace.log.topicInfo('clicks-per-user').catch(() => undefined);
+        total = info === undefined || info.endOffsets[0] === 0 ? 0 : (await millrace.log.read('clicks-per-user', 0, 0)).reduce((n, r) => n + (r.value as ResultRecord<number>).value, 0);
+      } finally {
+        await millrace.close();
+      }
+    }
+    proc.kill('SIGTERM');
+    assert.equal(await exited, 0, stderr);
+    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.deepEqual(lines[0], { stream: 'per-user', runner: 'cli-1', tasks: ['map/0', 'map/1', 'window/0'] });
+    assert.deepEqual(lines.at(-1), { stream: 'per-user', runner: 'cli-1', stopped: true });
+    // Windows [0, 10 s) and [10 s, 20 s) are closed: 200 clicks; the last window waits for later clicks.
+    assert.equal(total, 200);
   });
 });

@@ -57,7 +57,8 @@ export function registerReplay(program: Command): void {
     });
 }
 
-async function findPipeline(modulePath: string, name: string): Promise<PipelineDefinition> {
+/** The pipeline named `name` among the exports of `modulePath`. */
+export async function findPipeline(modulePath: string, name: string): Promise<PipelineDefinition> {
   const loaded = await loadUserModule(modulePath);
   const exports = (await import(loaded.url.href)) as Record<string, unknown>;
   const pipelines = Object.values(exports).filter(isPipelineDefinition);

@@ -32,7 +32,7 @@ export interface ReplayOptions extends Omit<StartPipelineOptions, 'runId' | 'sin
 }
 
 export interface RunningReplay extends RunningPipeline {
-  /** Sink topic → the topic this replay writes instead. */
+  /** Sink topic (or blob prefix) → the topic (prefix) this replay writes instead. */
   readonly outputs: ReadonlyMap<string, string>;
 }
 
@@ -61,7 +61,10 @@ export async function replayPipeline(definition: PipelineDefinition, options: Re
     ...(to !== undefined && 'time' in to ? { toTime: to.time } : {}),
   }));
   const outputs = new Map<string, string>();
-  for (const sink of definition.sinks) if (sink.kind === 'topic') outputs.set(sink.topic, `${sink.topic}.replay.${label}`);
+  for (const sink of definition.sinks) {
+    if (sink.kind === 'topic') outputs.set(sink.topic, `${sink.topic}.replay.${label}`);
+    else if (sink.kind === 'blob') outputs.set(sink.prefix, `${sink.prefix}.replay.${label}`);
+  }
   const running = await startPipeline(definition, { ...rest, runId, sinkTopics: outputs, ranges });
   return { ...running, runId: running.runId, done: running.done, stop: running.stop, metrics: running.metrics, outputs };
 }

@@ -22,10 +22,11 @@
  * task: it fails with `CHECKPOINT_CONFLICT` instead of writing twice).
  */
 import { SystemClock, type Clock } from '../../core/clock.js';
-import { MillraceError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import type { BlobStore } from '../../ports/blob-store.js';
 import { MapperTask, type MapperCounters, type PartitionRange } from './mapper-task.js';
 import type { PipelineDefinition } from './pipeline.js';
+import { preparePipelineTasks } from './pipeline-tasks.js';
 import { internalTopics } from './records.js';
 import type { StreamStore } from './stream-store.js';
 import { WindowTask } from './window-task.js';
@@ -52,6 +53,8 @@ export interface StartPipelineOptions {
   ranges?: readonly PartitionRange[];
   /** Records read per step. @defaultValue 1000 */
   batchSize?: number;
+  /** Where blob sinks write. @defaultValue none (a pipeline with a blob sink needs it) */
+  blobs?: BlobStore;
   /** How long an idle task waits before reading again. @defaultValue 20 */
   pollIntervalMs?: number;
 }
@@ -91,23 +94,13 @@ export async function startPipeline(definition: PipelineDefinition, options: Sta
   const batchSize = options.batchSize ?? 1000;
   const pollIntervalMs = options.pollIntervalMs ?? 20;
   const sinkTopics = options.sinkTopics ?? new Map<string, string>();
-  const source = await store.log.topicInfo(definition.source.topic);
-  if (options.ranges !== undefined && options.ranges.length !== source.partitions) {
-    throw new MillraceError('CONFIG_INVALID', `stream ${definition.name}: ${options.ranges.length} ranges given for ${source.partitions} source partitions`, { stream: definition.name });
-  }
+  const plan = await preparePipelineTasks(definition, {
+    store, clock, runId, sinkTopics, ranges: options.ranges, batchSize, ...(options.blobs === undefined ? {} : { blobs: options.blobs }),
+  });
   const topics = internalTopics(runId);
-  await store.log.createTopic(topics.keyed, { partitions: definition.keyOptions.partitions });
-  await store.log.createTopic(topics.deadLetters, { partitions: 1 });
-  await store.log.createTopic(topics.late, { partitions: 1 });
-  for (const sink of definition.sinks) {
-    if (sink.kind === 'topic') await store.log.createTopic(sinkTopics.get(sink.topic) ?? sink.topic, { partitions: sink.partitions });
-  }
-  const mappers = Array.from({ length: source.partitions }, (_, partition) => new MapperTask({
-    definition, runId, partition, store, clock, batchSize, ...(options.ranges === undefined ? {} : { range: options.ranges[partition]! }),
-  }));
-  const windows = Array.from({ length: definition.keyOptions.partitions }, (_, partition) => new WindowTask({
-    definition, runId, partition, sourcePartitions: source.partitions, store, batchSize, sinkTopics,
-  }));
+  const tasks = plan.ids.map((id) => plan.create(id));
+  const mappers = tasks.filter((task): task is MapperTask => task instanceof MapperTask);
+  const windows = tasks.filter((task): task is WindowTask => task instanceof WindowTask);
   for (const task of [...mappers, ...windows]) await task.start();
 
   const stopping = new AbortController();

@@ -12,11 +12,13 @@
  *  commit: results (sink topics) + late events + dead letters + checkpoint { partials, watermarks, offset }
  * ```
  */
+import type { BlobStore } from '../../ports/blob-store.js';
 import type { LogRecord, NewRecord } from '../../ports/log.js';
 import type { StreamKey } from '../stream-key.js';
 import type { WindowOutput } from '../windows/window-output.js';
 import type { LandmarkWindow, SlidingWindow, TumblingWindow } from '../windows/window-spec.js';
 import type { PipelineDefinition } from './pipeline.js';
+import { writeBlobFiles } from './blob-files.js';
 import { decodePartial } from './combiner.js';
 import { internalTopics, keyText, resultId, type StreamDeadLetter, type KeyedRecord, type LateRecord, type ResultRecord } from './records.js';
 import type { StreamStore, TopicAppend } from './stream-store.js';
@@ -29,8 +31,10 @@ export interface WindowTaskOptions {
   sourcePartitions: number;
   store: StreamStore;
   batchSize: number;
-  /** Sink topics as this run names them (a replay writes to its own). */
+  /** Sink topics (and blob prefixes) as this run names them (a replay writes to its own). */
   sinkTopics: ReadonlyMap<string, string>;
+  /** Where blob sinks write. */
+  blobs?: BlobStore;
 }
 
 /** An event as a group remembers it; `combined` when only its id and time came (a map-side partial). */
@@ -113,6 +117,10 @@ export class WindowTask {
     for (const sink of definition.sinks) {
       if (sink.kind === 'callback') {
         if (results.length > 0) await sink.deliver(results);
+        continue;
+      }
+      if (sink.kind === 'blob') {
+        if (results.length > 0) await writeBlobFiles(this.options.blobs!, this.options.sinkTopics.get(sink.prefix) ?? sink.prefix, partition, results);
         continue;
       }
       const topic = this.options.sinkTopics.get(sink.topic) ?? sink.topic;

@@ -1,0 +1,52 @@
+/**
+ * `millrace stream run <stream> --module <file>`: one runner of a stream
+ * pipeline. Start it in as many processes (on as many machines, on a
+ * cluster store) as you like: the runners share the pipeline's partition
+ * tasks through a group row in the checkpoint store, take over the tasks
+ * of a runner that dies once its lease runs out, and hand tasks to a
+ * runner that joins. SIGTERM or SIGINT stops it after its current steps
+ * and hands its tasks on at once. See docs/streams.md, "What runs where".
+ */
+import type { Command } from 'commander';
+import { createMillrace } from '../../runtime/millrace.js';
+import { startRunner } from '../../streams/runtime/stream-runner.js';
+import { createStreamStore } from '../../streams/runtime/stream-store.js';
+import { findPipeline } from './replay.js';
+
+interface RunFlags {
+  module: string;
+  runner?: string;
+  leaseMs?: string;
+  dataDir?: string;
+}
+
+export function registerStream(program: Command): void {
+  const command = program.command('stream').description('stream pipelines: run a runner of one');
+  command
+    .command('run')
+    .description('run a stream pipeline\'s partition tasks, shared with every other runner of it')
+    .argument('<stream>', 'the pipeline\'s name')
+    .requiredOption('--module <file>', 'module exporting the pipeline definition (stream(...)…to(...))')
+    .option('--runner <id>', 'this runner\'s id in the group (default: host-pid-random)')
+    .option('--lease-ms <ms>', 'how long a dead runner\'s tasks wait before another takes them', '10000')
+    .option('--data-dir <dir>', 'embedded state directory (default: MILLRACE_DATA_DIR or ./.millrace)')
+    .action(async (name: string, flags: RunFlags) => {
+      const definition = await findPipeline(flags.module, name);
+      const leaseMs = Number(flags.leaseMs ?? 10_000);
+      const millrace = await createMillrace({ dataDir: flags.dataDir });
+      try {
+        const store = createStreamStore(millrace.log, millrace.checkpoints);
+        const runner = await startRunner(definition, {
+          store, blobs: millrace.blobs, logger: millrace.logger, leaseMs, ...(flags.runner === undefined ? {} : { runnerId: flags.runner }),
+        });
+        const stop = (): void => void runner.stop();
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+        process.stdout.write(`${JSON.stringify({ stream: name, runner: runner.runnerId, tasks: runner.metrics().tasks })}\n`);
+        await runner.done;
+        process.stdout.write(`${JSON.stringify({ stream: name, runner: runner.runnerId, stopped: true })}\n`);
+      } finally {
+        await millrace.close();
+      }
+    });
+}
