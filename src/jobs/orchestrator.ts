@@ -36,6 +36,7 @@ import { viewProcess, type ProcessView } from './process-view.js';
 import { EventFeed } from './event-feed.js';
 import { Receptor } from './receptor.js';
 import { TimeoutManager } from './timeout-manager.js';
+import { validateRoutes, type TaskRoute } from './task-routing.js';
 
 export interface OrchestratorOptions {
   events: EventStore;
@@ -56,6 +57,8 @@ export interface OrchestratorOptions {
   resultConcurrency?: number;
   /** How often task deadlines are checked. @defaultValue 1000 ms */
   timeoutCheckMs?: number;
+  /** Shares of task types sent to tagged workers (see jobs/task-routing). @defaultValue none */
+  routes?: readonly TaskRoute[];
 }
 
 export interface StartProcessOptions {
@@ -86,6 +89,7 @@ export class Orchestrator {
     this.receptor = new Receptor({
       queue: options.queue, log: options.log, checkpoints: options.checkpoints, clock: options.clock, logger,
       taskQueue: this.taskQueue, resultQueue: this.resultQueue, controlTopic: this.controlTopic,
+      routes: validateRoutes(options.routes ?? []),
     });
     this.feed = new EventFeed({
       events: options.events, clock: options.clock, logger, name: 'orchestrator',
@@ -105,6 +109,11 @@ export class Orchestrator {
   }
   get controlTopic(): string {
     return this.options.controlTopic ?? 'millrace.control';
+  }
+
+  /** Changes the tagged routes live; tasks published from now on follow them. @throws `CONFIG_INVALID` */
+  setRoutes(routes: readonly TaskRoute[]): void {
+    this.receptor.setRoutes(validateRoutes(routes));
   }
 
   /** Makes a definition startable (every version you still run must stay registered). */

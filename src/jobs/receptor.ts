@@ -29,6 +29,7 @@ import type { Log } from '../ports/log.js';
 import type { OutgoingMessage, TaskQueue } from '../ports/task-queue.js';
 import type { TaskPayload } from '../workers/task-message.js';
 import type { TaskScheduled } from './process-events.js';
+import { routeTask, tagQueue, type TaskRoute } from './task-routing.js';
 
 export interface ReceptorOptions {
   queue: TaskQueue;
@@ -42,6 +43,8 @@ export interface ReceptorOptions {
   resultQueue: string;
   /** Topic of cancel notices. */
   controlTopic: string;
+  /** Shares of task types sent to tagged workers' queues. @defaultValue none */
+  routes?: readonly TaskRoute[];
 }
 
 /** A notice on the control topic. */
@@ -78,25 +81,43 @@ export class Receptor {
   async handle(page: StoredEvent[]): Promise<void> {
     const events = page[0] !== undefined && page[0].position > this.position ? page : page.filter((event) => event.position > this.position);
     if (events.length === 0) return;
-    const messages: OutgoingMessage[] = [];
+    const messages = new Map<string, OutgoingMessage[]>();
     const notices: ControlNotice[] = [];
     const now = this.options.clock.now();
     for (const event of events) {
-      if (event.type === 'TaskScheduled') messages.push(this.taskMessage((event.data as TaskScheduled['data']), now));
+      if (event.type === 'TaskScheduled') {
+        const scheduled = event.data as TaskScheduled['data'];
+        const queue = this.queueFor(scheduled);
+        const batch = messages.get(queue);
+        if (batch === undefined) messages.set(queue, [this.taskMessage(scheduled, now)]);
+        else batch.push(this.taskMessage(scheduled, now));
+      }
       else if (event.type === 'ProcessCancelled') {
         notices.push({ type: 'cancel', processId: processIdOf(event.streamId), reason: (event.data as { reason: string }).reason });
       }
     }
-    if (messages.length > 0) await this.options.queue.publish(this.options.taskQueue, messages);
+    for (const [queue, batch] of messages) await this.options.queue.publish(queue, batch);
     if (notices.length > 0) await this.options.log.append(this.options.controlTopic, notices.map((value) => ({ key: value.processId, value })));
     this.position = events[events.length - 1]!.position;
-    const published = messages.length > 0 || notices.length > 0;
+    const published = messages.size > 0 || notices.length > 0;
     if (published || this.position - this.committedPosition >= CHECKPOINT_LAG_EVENTS) await this.commit(this.position);
   }
 
   /** Checkpoints the position reached, if the last pages left it unrecorded (on stop). */
   async flush(): Promise<void> {
     if (this.position > this.committedPosition) await this.commit(this.position);
+  }
+
+  /** Routes may change live (a dial): each message is routed by the rules of the moment it is published. */
+  setRoutes(routes: readonly TaskRoute[]): void {
+    this.options.routes = routes;
+  }
+
+  private queueFor(scheduled: TaskScheduled['data']): string {
+    const routes = this.options.routes;
+    if (routes === undefined || routes.length === 0) return this.options.taskQueue;
+    const tag = routeTask(scheduled.task, scheduled.taskId, routes);
+    return tag === undefined ? this.options.taskQueue : tagQueue(this.options.taskQueue, tag);
   }
 
   private taskMessage(scheduled: TaskScheduled['data'], now: number): OutgoingMessage {

@@ -30,6 +30,7 @@ import { TaskWorker, type TaskWorkerStats } from '../workers/task-worker.js';
 import { WorkerPool, type WorkerPoolStats } from '../workers/worker-pool.js';
 import { PoolScaler } from '../workers/scaler/pool-scaler.js';
 import type { ScalingPolicy } from '../workers/scaler/scaling-policy.js';
+import { tagQueue, type TaskRoute } from '../jobs/task-routing.js';
 import { runTaskBatch, type TaskBatchOptions, type TaskBatchReport } from '../workers/task-batch.js';
 import { describeBackends, resolveBackends, type BackendUrls, type Backends } from './backends.js';
 import { resolveConfig, type MillraceConfig } from './config.js';
@@ -41,6 +42,8 @@ export interface CreateMillraceOptions extends Partial<MillraceConfig> {
    * @defaultValue `MILLRACE_QUEUE`, `MILLRACE_STORE`, `MILLRACE_BLOBS`
    */
   backends?: BackendUrls;
+  /** Shares of task types sent to tagged workers, e.g. `[{ task: 'resize', tag: 'v2', share: 0.1 }]`. @defaultValue none */
+  routes?: readonly TaskRoute[];
   logger?: Logger;
   clock?: Clock;
   /**
@@ -60,6 +63,13 @@ export interface StartWorkerOptions {
   concurrency?: number;
   /** @defaultValue `'tasks'` */
   queueName?: string;
+  /**
+   * Tags of this worker: it takes the tasks routed to each tag (see
+   * `routes`) and, with `untagged`, the rest too. @defaultValue none: it takes untagged tasks
+   */
+  tags?: readonly string[];
+  /** With `tags`, also take untagged tasks. @defaultValue false */
+  untagged?: boolean;
   /** @defaultValue 30 000 ms */
   leaseMs?: number;
   /**
@@ -80,8 +90,10 @@ export interface StartWorkerOptions {
 /** A worker: a thread pool fed by a queue consumer. */
 export interface RunningWorker {
   readonly pool: WorkerPool;
-  /** The scaler resizing the pool, with `autoscale`. */
+  /** The scaler resizing the pool, with `autoscale` (it measures the first of `queues`). */
   readonly scaler: PoolScaler | undefined;
+  /** Queues this worker consumes: its tags' queues, or the task queue. */
+  readonly queues: readonly string[];
   stats(): TaskWorkerStats & { pool: WorkerPoolStats };
   /** Stops taking tasks; with `drain` (default) finishes those in hand, then ends the threads. */
   stop(options?: { drain?: boolean }): Promise<void>;
@@ -135,7 +147,7 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
   const queue = options.wrap?.queue?.(opened.queue) ?? opened.queue;
   const events = options.wrap?.events?.(opened.events) ?? opened.events;
   const workers = new Set<RunningWorker>();
-  const orchestrator = new Orchestrator({ events, queue, log, checkpoints, blobs, clock, logger, claimCheckBytes: config.claimCheckBytes });
+  const orchestrator = new Orchestrator({ events, queue, log, checkpoints, blobs, clock, logger, claimCheckBytes: config.claimCheckBytes, routes: options.routes });
   let orchestratorStarted: Promise<Orchestrator> | undefined;
   const startOrchestrator = (): Promise<Orchestrator> => (orchestratorStarted ??= orchestrator.start().then(() => orchestrator));
 
@@ -147,26 +159,31 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
       logger,
     });
     await pool.start();
-    const worker = new TaskWorker({
-      queue, pool, queueName: workerOptions.queueName, concurrency: workerOptions.concurrency, leaseMs: workerOptions.leaseMs, clock, logger,
+    const base = workerOptions.queueName ?? orchestrator.taskQueue;
+    const tags = workerOptions.tags ?? [];
+    const queueNames = tags.length === 0 ? [base] : [...tags.map((tag) => tagQueue(base, tag)), ...(workerOptions.untagged === true ? [base] : [])];
+    // One consumer per queue, all feeding the same pool.
+    const taskWorkers = queueNames.map((queueName) => new TaskWorker({
+      queue, pool, queueName, concurrency: workerOptions.concurrency, leaseMs: workerOptions.leaseMs, clock, logger,
       control: { log, topic: orchestrator.controlTopic },
       // Same process as the orchestrator: results go to it directly once it runs (see Orchestrator.acceptResult).
       localResults: workerOptions.resultsInProcess === false ? undefined : (resultQueue, result) => orchestrator.acceptResult(resultQueue, result),
-    });
-    await worker.start();
+    }));
+    for (const worker of taskWorkers) await worker.start();
     const { autoscale } = workerOptions;
     const scaler = autoscale === undefined ? undefined : new PoolScaler({
-      queue, queueName: worker.queueName, pool, worker, policy: autoscale, sampleMs: autoscale.sampleMs, clock, logger,
+      queue, queueName: taskWorkers[0]!.queueName, pool, worker: taskWorkers[0]!, policy: autoscale, sampleMs: autoscale.sampleMs, clock, logger,
     });
     scaler?.start();
     const running: RunningWorker = {
       pool,
       scaler,
-      stats: () => ({ ...worker.stats, pool: pool.stats }),
+      queues: queueNames,
+      stats: () => ({ ...sumWorkerStats(taskWorkers.map((worker) => worker.stats)), pool: pool.stats }),
       stop: async (stopOptions = {}) => {
         workers.delete(running);
         await scaler?.stop();
-        await worker.stop(stopOptions);
+        await Promise.all(taskWorkers.map((worker) => worker.stop(stopOptions)));
         await pool.close();
       },
     };
@@ -194,6 +211,12 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
       await opened.close();
     },
   };
+}
+
+function sumWorkerStats(all: readonly TaskWorkerStats[]): TaskWorkerStats {
+  const total: TaskWorkerStats = { succeeded: 0, retried: 0, failed: 0, deadLettered: 0, redeliveries: 0 };
+  for (const stats of all) for (const key of Object.keys(total) as Array<keyof TaskWorkerStats>) total[key] += stats[key];
+  return total;
 }
 
 /** The thread entry next to this file, as `.ts` from source or `.js` when built. */

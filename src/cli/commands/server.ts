@@ -9,6 +9,7 @@ import { SystemClock } from '../../core/clock.js';
 import { MillraceError } from '../../core/errors.js';
 import { createMillrace, type RunningWorker } from '../../runtime/millrace.js';
 import { TokenRegistry } from '../../server/auth/token-registry.js';
+import { parseRoute, type TaskRoute } from '../../jobs/task-routing.js';
 import { assertLoopback, createServer } from '../../server/create-server.js';
 import { loadUserModule, type LoadedModule } from '../module-loader.js';
 import { intOption } from '../parse.js';
@@ -17,6 +18,7 @@ import { untilStopSignal } from '../signals.js';
 type AuthMode = 'none' | 'tokens';
 
 interface ServerFlags {
+  route: TaskRoute[];
   host: string;
   auth: AuthMode;
   port: number;
@@ -35,13 +37,14 @@ export function registerServer(program: Command): void {
     .option('--auth <mode>', 'none (loopback only) | tokens (every route but health needs a bearer token)', authOption, (process.env.MILLRACE_AUTH ?? 'none') as AuthMode)
     .option('--port <n>', 'port to listen on (0: any free port)', intOption(0, 65_535), DEFAULT_PORT)
     .option('--threads <n>', 'worker threads running tasks here (default: cores when embedded, 0 with MILLRACE_QUEUE set)', intOption(0, 1024))
+    .option('--route <task=tag:share>', 'send a share of a task type to workers with a tag, e.g. resize=v2:0.1 (repeatable)', collectRoute, [])
     .option('--data-dir <dir>', 'embedded state directory (default: MILLRACE_DATA_DIR or ./.millrace)')
     .action(async (modules: string[], flags: ServerFlags) => {
       authOption(flags.auth);
       if (flags.auth === 'none') assertLoopback(flags.host);
       const loaded: LoadedModule[] = [];
       for (const path of modules) loaded.push(await loadUserModule(path));
-      const millrace = await createMillrace({ dataDir: flags.dataDir });
+      const millrace = await createMillrace({ dataDir: flags.dataDir, routes: flags.route });
       const threads = flags.threads ?? (millrace.backends.queue.kind === 'sqlite' ? availableParallelism() : 0);
       const workers: RunningWorker[] = [];
       try {
@@ -56,6 +59,7 @@ export function registerServer(program: Command): void {
         const app = await createServer({
           orchestrator: millrace.orchestrator,
           queue: millrace.queue,
+          events: millrace.events,
           workerStats: workers.length === 0 ? undefined : () => sumStats(workers),
           tokens,
           logger: millrace.logger,
@@ -91,4 +95,12 @@ function sumStats(workers: readonly RunningWorker[]): { succeeded: number; retri
     for (const key of Object.keys(total) as Array<keyof typeof total>) total[key] += stats[key];
   }
   return total;
+}
+
+function collectRoute(value: string, previous: TaskRoute[]): TaskRoute[] {
+  try {
+    return [...previous, parseRoute(value)];
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
