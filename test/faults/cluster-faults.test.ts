@@ -131,6 +131,21 @@ describe('fault: cluster (RabbitMQ, PostgreSQL, S3)', { skip }, () => {
     await shutDown({ server: deployment.server, workers: [staying, joined!] });
   });
 
+  it('a rolling restart of every worker mid-run (each drained, then replaced): byte-identical, 0 lost', async () => {
+    const deployment = await deploy(services.env);
+    const replacements: MillraceChild[] = [];
+    await runWithFault(services.env, async () => {
+      for (const old of deployment.workers) {
+        assert.equal(await stopChild(old), 0, old.stderr());
+        const fresh = spawnMillrace(['worker', '--tasks', 'examples/page-hits', '--threads', '1'], services.env);
+        children.push(fresh);
+        replacements.push(fresh);
+        await fresh.waitFor('worker ready');
+      }
+    });
+    await shutDown({ server: deployment.server, workers: replacements });
+  });
+
   it('RabbitMQ gone for 3 s mid-run (every connection cut, new ones refused): all processes reconnect, 0 lost', async () => {
     const proxy = await startBrokerProxy();
     try {
