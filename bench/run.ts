@@ -11,9 +11,10 @@ import { dagBenchmark } from './dag.bench.js';
 import { queueClusterBenchmark } from './queue-cluster.bench.js';
 import { mapreduceBenchmark } from './mapreduce.bench.js';
 import { queueBenchmark } from './queue.bench.js';
+import { queriesBenchmark } from './queries.bench.js';
 import { streamsBenchmark } from './streams.bench.js';
 
-const BENCHMARKS: readonly Benchmark[] = [queueBenchmark, queueClusterBenchmark, dagBenchmark, mapreduceBenchmark, streamsBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [queueBenchmark, queueClusterBenchmark, dagBenchmark, mapreduceBenchmark, streamsBenchmark, queriesBenchmark];
 
 const USAGE = `usage: npm run bench -- [name] [--runs N] [--quick]
   name       one of: ${BENCHMARKS.map((b) => b.name).join(', ')} (default: all, and write bench/results/summary.md)

@@ -27,6 +27,7 @@ import type { BlobStore } from '../../ports/blob-store.js';
 import type { TaskQueue } from '../../ports/task-queue.js';
 import { checkOut } from '../../workers/claim-check.js';
 import { STRIP_TASK, type StripTask } from '../plan/strip-task.js';
+import { RENDER_TASK, type RenderTask } from '../render/render-task.js';
 import { hasQueryCode, queryError } from '../query-errors.js';
 import type { StripRunner, StripRunOptions, StripRunReport } from '../service/strip-runner.js';
 
@@ -97,6 +98,21 @@ export function createQueueStripRunner(options: QueueStripRunnerOptions): StripR
         stop.abort();
       }
       return { retries };
+    },
+
+    async renderPng(task: RenderTask, run: { signal?: AbortSignal; deadlineAt: number }): Promise<Buffer> {
+      const remaining = run.deadlineAt - clock.now();
+      if (remaining <= 0) throw queryError('QUERY_DEADLINE_EXCEEDED', 'the query ran out of time before its image was drawn; no partial result is returned', {});
+      let reply: unknown;
+      try {
+        reply = await options.queue.request(queueName, { name: RENDER_TASK, payload: { taskId: `render/${clock.now()}`, input: task }, maxAttempts: 2 }, { timeoutMs: remaining, priority: RETRY_PRIORITY, signal: run.signal });
+      } catch (error) {
+        if (hasCode(error, 'QUEUE_REQUEST_TIMEOUT')) throw queryError('QUERY_DEADLINE_EXCEEDED', 'the query ran out of time while its image was drawn; no partial result is returned', {});
+        throw run.signal?.aborted === true ? abortReason(run.signal, error) : error;
+      }
+      const result = reply as { ok?: unknown; output?: { png?: unknown }; failure?: TaskFailure };
+      if (result?.ok !== true || typeof result.output?.png !== 'string') throw failureError({ queryId: 'render', strip: -1 } as StripTask, result?.failure);
+      return Buffer.from(result.output.png, 'base64');
     },
   };
 

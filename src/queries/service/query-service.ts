@@ -27,6 +27,7 @@ import type { NormalisedQuery, QueryRequest, QueryResult } from '../query/query-
 import { queryError } from '../query-errors.js';
 import type { Scale } from '../render/colour-map.js';
 import { renderPng } from '../render/render-png.js';
+import { renderTaskOf } from '../render/render-task.js';
 import { renderBinary, renderJson } from '../render/render-points.js';
 import { Admission, type AdmissionOptions, type AdmissionStats } from './admission.js';
 import { executePlan } from './execute-plan.js';
@@ -66,6 +67,8 @@ export interface QueryServiceOptions {
   /** Planner tuning. */
   targetStripBytes?: number;
   maxStrips?: number;
+  /** Answers every query at this level (clamped per file) instead of by the level rule: for comparisons (the base level is a brute-force scan). @defaultValue the level rule */
+  forceLevel?: { rt: number; mz: number };
 }
 
 export interface QueryServiceStats {
@@ -141,7 +144,11 @@ export class QueryService {
     const deadlineAt = this.clock.now() + this.deadlineMs;
     const { value, joined } = await this.flights.run(prepared.key, async (signal) => {
       const result = await this.compute(prepared.query, { signal, deadlineAt, client: options.client ?? 'anonymous', pngPixels: prepared.output.format === 'png' ? prepared.query.width * prepared.query.height : 0 });
-      const answer = render(result, prepared);
+      const { width, height } = prepared.query;
+      const png = prepared.output.format !== 'png' ? undefined
+        : this.options.runner.renderPng === undefined ? renderPng(result.grid, width, height, prepared.output.scale)
+          : await this.options.runner.renderPng(renderTaskOf(result.grid, width, height, prepared.output.scale), { signal, deadlineAt });
+      const answer = render(result, prepared, png);
       this.cache.set(prepared.key, answer);
       return answer;
     }, options.signal);
@@ -168,7 +175,7 @@ export class QueryService {
       const revision = await this.dataset(query.dataset);
       const files = await Promise.all(query.files.map((id) => this.openFile(revision, id)));
       const plan = planQuery(query, files, {
-        queryId: randomUUID(), deadlineAt: options.deadlineAt, targetStripBytes: this.options.targetStripBytes, maxStrips: this.options.maxStrips,
+        queryId: randomUUID(), deadlineAt: options.deadlineAt, targetStripBytes: this.options.targetStripBytes, maxStrips: this.options.maxStrips, level: this.options.forceLevel,
       });
       return await executePlan(query, plan, this.options.runner, { signal: options.signal, deadlineAt: options.deadlineAt });
     } finally {
@@ -190,9 +197,9 @@ export class QueryService {
   }
 }
 
-function render(result: QueryResult, prepared: PreparedQuery): RenderedAnswer {
-  const { format, scale } = prepared.output;
-  const body = format === 'png' ? renderPng(result.grid, prepared.query.width, prepared.query.height, scale) : format === 'json' ? renderJson(result) : renderBinary(result);
+function render(result: QueryResult, prepared: PreparedQuery, png: Buffer | undefined): RenderedAnswer {
+  const { format } = prepared.output;
+  const body = png ?? (format === 'json' ? renderJson(result) : renderBinary(result));
   const contentType = format === 'png' ? 'image/png' : format === 'json' ? 'application/json' : 'application/octet-stream';
   return { body, contentType, etag: prepared.etag, summary: { rt: result.grid.rt, mz: result.grid.mz, levels: result.levels, bytesRead: result.stats.bytesRead } };
 }

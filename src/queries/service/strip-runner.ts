@@ -9,6 +9,7 @@
 import type { BlobStore } from '../../ports/blob-store.js';
 import { computeStrip } from '../compute/compute-strip.js';
 import type { StripTask } from '../plan/strip-task.js';
+import type { RenderTask } from '../render/render-task.js';
 
 export interface StripRunOptions {
   /** Aborts outstanding strips (the caller went away). */
@@ -31,6 +32,8 @@ export interface StripRunReport {
  */
 export interface StripRunner {
   run(tasks: readonly StripTask[], options: StripRunOptions): Promise<StripRunReport>;
+  /** Encodes a PNG where the strips are computed (off the gatherer's thread). @defaultValue none: the gatherer encodes it */
+  renderPng?(task: RenderTask, options: { signal?: AbortSignal; deadlineAt: number }): Promise<Buffer>;
 }
 
 /** Computes strips one after another in this thread. */

@@ -20,10 +20,17 @@
 import { defineTask } from '../../workers/task-definition.js';
 import { computeStrip } from '../compute/compute-strip.js';
 import { parseStripTask, STRIP_TASK, type StripResult } from '../plan/strip-task.js';
+import { RENDER_TASK, runRenderTask } from '../render/render-task.js';
 import { NON_RETRYABLE_STRIP_FAILURES } from './serve-strips.js';
 
 export const stripTask = defineTask<unknown, StripResult>(STRIP_TASK, (input, context) => computeStrip(parseStripTask(input), context.blobs), {
   retry: { maxAttempts: 3, initialDelayMs: 5, maxDelayMs: 50, nonRetryable: [...NON_RETRYABLE_STRIP_FAILURES] },
+  timeoutMs: 60_000,
+});
+
+/** Encodes a PNG off the gatherer's thread (see render/render-task). */
+export const renderTask = defineTask<unknown, { png: string }>(RENDER_TASK, (input) => runRenderTask(input), {
+  retry: { maxAttempts: 2, initialDelayMs: 5, maxDelayMs: 50, nonRetryable: ['QUERY_INVALID'] },
   timeoutMs: 60_000,
 });
 

@@ -20,6 +20,7 @@ import { parseTaskPayload } from '../../workers/task-message.js';
 import { computeStrip } from '../compute/compute-strip.js';
 import { parseStripTask, STRIP_TASK } from '../plan/strip-task.js';
 import { QUERY_QUEUE } from '../scatter/queue-strip-runner.js';
+import { RENDER_TASK, runRenderTask } from '../render/render-task.js';
 
 export interface ServeStripsOptions {
   queue: TaskQueue;
@@ -42,10 +43,10 @@ export function serveStrips(options: ServeStripsOptions): Consumer {
     const started = clock.now();
     let taskId = delivery.id;
     try {
-      if (delivery.name !== STRIP_TASK) throw new MillraceError('TASK_UNKNOWN', `unknown task ${delivery.name} on the query queue`, { task: delivery.name });
+      if (delivery.name !== STRIP_TASK && delivery.name !== RENDER_TASK) throw new MillraceError('TASK_UNKNOWN', `unknown task ${delivery.name} on the query queue`, { task: delivery.name });
       const payload = parseTaskPayload(delivery.payload);
       taskId = payload.taskId;
-      const output = await computeStrip(parseStripTask(payload.input), options.blobs, () => clock.now());
+      const output = delivery.name === RENDER_TASK ? runRenderTask(payload.input) : await computeStrip(parseStripTask(payload.input), options.blobs, () => clock.now());
       await delivery.reply({ taskId, name: delivery.name, attempt: delivery.attempt, ok: true, output, durationMs: clock.now() - started });
     } catch (error) {
       const failure = toFailure(error);

@@ -5,6 +5,7 @@ import { PNG } from 'pngjs';
 import { renderPng } from '../../../src/queries/render/render-png.js';
 import { renderBinary, renderJson } from '../../../src/queries/render/render-points.js';
 import { COLOUR_TABLE } from '../../../src/queries/render/colour-map.js';
+import { renderTaskOf, runRenderTask } from '../../../src/queries/render/render-task.js';
 import type { NormalisedQuery, QueryGrid, QueryResult } from '../../../src/queries/query/query-types.js';
 
 /** 3 RT slots × 2 m/z slots: the top-right slot (highest m/z, latest RT) is the largest. */
@@ -54,5 +55,12 @@ describe('render', () => {
     assert.deepEqual([bytes.readDoubleLE(24), bytes.readDoubleLE(32), bytes.readDoubleLE(40), bytes.readDoubleLE(48)], [0, 30, 100, 200]);
     assert.equal(bytes.length, 64 + 6 * 4);
     assert.equal(bytes.readFloatLE(64 + 5 * 4), 100);
+  });
+
+  it('a render task (for a worker thread) draws the same PNG, and refuses a malformed one', () => {
+    const { png } = runRenderTask(JSON.parse(JSON.stringify(renderTaskOf(grid, 6, 4, 'log'))));
+    assert.deepEqual(Buffer.from(png, 'base64'), renderPng(grid, 6, 4, 'log'));
+    assert.throws(() => runRenderTask({ ...renderTaskOf(grid, 6, 4, 'log'), rtSlots: 4 }), { code: 'QUERY_INVALID', message: /render task: malformed/ });
+    assert.throws(() => runRenderTask({ ...renderTaskOf(grid, 6, 4, 'log'), scale: 'cubic' }), { code: 'QUERY_INVALID' });
   });
 });
