@@ -7,7 +7,7 @@
  * forms. Changes are records, so they are durable, ordered, and replayed
  * on restart: a stream restarted after a dial change starts with it.
  */
-import { MillraceError } from '../../core/errors.js';
+import { hasCode, MillraceError } from '../../core/errors.js';
 import type { Log } from '../../ports/log.js';
 
 /** The dials. */
@@ -19,6 +19,9 @@ export interface MicroBatchDials {
   /** Buckets processed at once. */
   concurrency: number;
 }
+
+/** The dials of a micro-batch stream started without any. */
+export const DEFAULT_DIALS: Readonly<MicroBatchDials> = { maxMessages: 1000, maxWaitMs: 1000, concurrency: 1 };
 
 export const DIAL_NAMES: ReadonlyArray<keyof MicroBatchDials> = ['maxMessages', 'maxWaitMs', 'concurrency'];
 
@@ -68,4 +71,37 @@ export async function setDials(log: Log, name: string, change: Partial<MicroBatc
   const checked = checkDials(change);
   await log.createTopic(dialsTopic(name), { partitions: 1 });
   await log.append(dialsTopic(name), [{ value: checked }]);
+}
+
+/**
+ * The dials micro-batch stream `name` uses for the buckets it forms next:
+ * the defaults, then `initial` (what it was started with), then every
+ * change in its control topic in order — the fold the stream itself does.
+ * A malformed change is skipped, as the stream skips it.
+ */
+export async function currentDials(log: Log, name: string, initial: Partial<MicroBatchDials> = {}): Promise<MicroBatchDials> {
+  let dials: MicroBatchDials = { ...DEFAULT_DIALS, ...checkDials(initial) };
+  const topic = dialsTopic(name);
+  const info = await log.topicInfo(topic).catch((error: unknown) => {
+    if (hasCode(error, 'LOG_TOPIC_NOT_FOUND')) return undefined;
+    throw error;
+  });
+  if (info === undefined) return dials;
+  for (let offset = 0; offset < info.endOffsets[0]!;) {
+    const records = await log.read(topic, 0, offset, { limit: 1000 });
+    if (records.length === 0) break;
+    for (const record of records) dials = applyDialChange(dials, record.value);
+    offset += records.length;
+  }
+  return dials;
+}
+
+/** `dials` with one control-topic change applied; a malformed change leaves them as they are. */
+export function applyDialChange(dials: MicroBatchDials, change: unknown): MicroBatchDials {
+  try {
+    return { ...dials, ...checkDials(change as Record<string, unknown>) };
+  } catch {
+    // `setDials` and `millrace dial` check before they append; anything else that landed there is ignored.
+    return dials;
+  }
 }

@@ -23,7 +23,7 @@
 import { SystemClock, type Clock } from '../../core/clock.js';
 import { decodeJson, encodeJsonBytes } from '../../core/json-codec.js';
 import type { LogRecord } from '../../ports/log.js';
-import { checkDials, dialsTopic, type MicroBatchDials } from './dials.js';
+import { applyDialChange, checkDials, DEFAULT_DIALS, dialsTopic, type MicroBatchDials } from './dials.js';
 import type { StreamStore, TopicAppend } from './stream-store.js';
 
 /** One bucket: records `[from, to)` of a source partition. */
@@ -79,16 +79,12 @@ export async function startMicroBatch(options: MicroBatchOptions): Promise<Runni
   const state: State = checkpoint === undefined
     ? { planned: new Array<number>(partitions).fill(0), pending: [], buckets: 0, messages: 0, failed: 0 }
     : (decodeJson(checkpoint.state) as State);
-  let dials: MicroBatchDials = { maxMessages: 1000, maxWaitMs: 1000, concurrency: 1, ...checkDials(options.dials ?? {}) };
+  let dials: MicroBatchDials = { ...DEFAULT_DIALS, ...checkDials(options.dials ?? {}) };
   let dialsOffset = 0;
   const readDials = async (): Promise<void> => {
     for (const record of await store.log.read(dialsTopic(name), 0, dialsOffset, { limit: 100 })) {
       dialsOffset = record.offset + 1;
-      try {
-        dials = { ...dials, ...checkDials(record.value as Record<string, unknown>) };
-      } catch {
-        // A malformed change is skipped; `setDials` and `millrace dial` check before they append.
-      }
+      dials = applyDialChange(dials, record.value);
     }
   };
   await readDials();
