@@ -21,6 +21,8 @@ export type { TaskBatchReport } from './workers/task-batch.js';
 export { createMillrace, type Millrace, type CreateMillraceOptions, type StartWorkerOptions, type RunningWorker } from './runtime/millrace.js';
 export type { MillraceConfig } from './runtime/config.js';
 export { defineConfig, type MillraceFileConfig } from './runtime/config-file.js';
+export { defineSchedule, type ScheduleDefinition, type DefineScheduleOptions, type CatchUpPolicy } from './jobs/schedule.js';
+export type { TaskRoute } from './jobs/task-routing.js';
 export type { BackendUrls, Backends } from './runtime/backends.js';
 export { defineMapReduce, readPairs, uploadFiles, type MapReduceJob, type UploadOptions } from './mapreduce/index.js';
 export type { FinalizeContext, MapContext, MapReduceInput, MapReduceOptions, MapReduceResult, MapReduceStats, RejectSample } from './mapreduce/index.js';

@@ -10,10 +10,13 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MillraceError } from '../core/errors.js';
 import { isProcessDefinition, type ProcessDefinition } from '../jobs/process-definition.js';
+import { isScheduleDefinition, type ScheduleDefinition } from '../jobs/schedule.js';
 
 export interface LoadedModule {
   url: URL;
   processes: ProcessDefinition[];
+  /** Schedules it exports (`defineSchedule`): `millrace server` runs them. */
+  schedules: ScheduleDefinition[];
 }
 
 const INDEX_FILES = ['index.ts', 'index.js', 'index.mjs'];
@@ -28,7 +31,7 @@ export async function loadUserModule(path: string): Promise<LoadedModule> {
   } catch (error) {
     throw new MillraceError('CONFIG_INVALID', `cannot load ${file}: ${(error as Error).message}`, { path: file }, { cause: error });
   }
-  return { url: pathToFileURL(file), processes: findProcesses(exports) };
+  return { url: pathToFileURL(file), processes: findProcesses(exports), schedules: Object.values(exports).filter(isScheduleDefinition) };
 }
 
 /** Process definitions among a module's exports, and one level inside exported objects (e.g. `job.process`). */

@@ -10,6 +10,7 @@ import { MillraceError } from '../../core/errors.js';
 import { createMillrace, type RunningWorker } from '../../runtime/millrace.js';
 import { TokenRegistry } from '../../server/auth/token-registry.js';
 import { parseRoute, type TaskRoute } from '../../jobs/task-routing.js';
+import { Scheduler } from '../../jobs/scheduler.js';
 import { assertLoopback, createServer } from '../../server/create-server.js';
 import { loadUserModule, type LoadedModule } from '../module-loader.js';
 import { intOption } from '../parse.js';
@@ -54,6 +55,12 @@ export function registerServer(program: Command): void {
           for (const module of loaded) workers.push(await millrace.startWorker({ tasks: module.url, threads }));
         }
         await millrace.startOrchestrator();
+        const schedules = loaded.flatMap((m) => m.schedules);
+        const scheduler = schedules.length === 0 ? undefined : new Scheduler({
+          schedules, checkpoints: millrace.checkpoints, clock: new SystemClock(), logger: millrace.logger,
+          start: (definition, input, options) => millrace.orchestrator.startProcess(definition, input, options),
+        });
+        scheduler?.start();
         const tokens = flags.auth === 'tokens' ? new TokenRegistry({ events: millrace.events, clock: new SystemClock() }) : undefined;
         if (tokens !== undefined && !(await tokens.any())) millrace.logger.warn({}, 'no API tokens yet: every request but health is refused until you run `millrace token create`');
         const app = await createServer({
@@ -69,10 +76,12 @@ export function registerServer(program: Command): void {
         millrace.logger.info({
           address, backends: millrace.describeBackends, threads,
           processes: loaded.flatMap((m) => m.processes.map((p) => `${p.name} v${p.version}`)),
+          schedules: loaded.flatMap((m) => m.schedules.map((s) => `${s.name}: ${s.cron} ${s.timezone} → ${s.process}`)),
         }, 'server started');
         process.stdout.write(`millrace server listening on ${address}\n`);
         await untilStopSignal(millrace.logger, 'stopping: no new requests, finishing tasks in hand');
         await app.close();
+        await scheduler?.stop();
         for (const worker of workers) await worker.stop({ drain: true });
         workers.length = 0;
       } finally {
