@@ -31,6 +31,8 @@ import { WorkerPool, type WorkerPoolStats } from '../workers/worker-pool.js';
 import { PoolScaler } from '../workers/scaler/pool-scaler.js';
 import type { ScalingPolicy } from '../workers/scaler/scaling-policy.js';
 import { tagQueue, type TaskRoute } from '../jobs/task-routing.js';
+import { followDials, type EngineDials } from './engine-dials.js';
+import { messageOf } from '../core/errors.js';
 import { runTaskBatch, type TaskBatchOptions, type TaskBatchReport } from '../workers/task-batch.js';
 import { describeBackends, resolveBackends, type BackendUrls, type Backends } from './backends.js';
 import { resolveConfig, type MillraceConfig } from './config.js';
@@ -70,6 +72,8 @@ export interface StartWorkerOptions {
   tags?: readonly string[];
   /** With `tags`, also take untagged tasks. @defaultValue false */
   untagged?: boolean;
+  /** Apply the engine's dials (`workers.concurrency`, `scaler.min`, `scaler.max`) live. @defaultValue true */
+  followDials?: boolean;
   /** @defaultValue 30 000 ms */
   leaseMs?: number;
   /**
@@ -94,6 +98,8 @@ export interface RunningWorker {
   readonly scaler: PoolScaler | undefined;
   /** Queues this worker consumes: its tags' queues, or the task queue. */
   readonly queues: readonly string[];
+  /** Tasks in flight at once, per queue (changed by autoscaling and the `workers.concurrency` dial). */
+  readonly concurrency: number;
   stats(): TaskWorkerStats & { pool: WorkerPoolStats };
   /** Stops taking tasks; with `drain` (default) finishes those in hand, then ends the threads. */
   stop(options?: { drain?: boolean }): Promise<void>;
@@ -149,7 +155,27 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
   const workers = new Set<RunningWorker>();
   const orchestrator = new Orchestrator({ events, queue, log, checkpoints, blobs, clock, logger, claimCheckBytes: config.claimCheckBytes, routes: options.routes });
   let orchestratorStarted: Promise<Orchestrator> | undefined;
-  const startOrchestrator = (): Promise<Orchestrator> => (orchestratorStarted ??= orchestrator.start().then(() => orchestrator));
+  const closing = new AbortController();
+  /** Follows the engine's dials until `signal` (or the engine) stops; a change that cannot be applied is logged, not fatal. */
+  const follow = (signal: AbortSignal, apply: (values: EngineDials) => Promise<void> | void): void => {
+    const both = AbortSignal.any([signal, closing.signal]);
+    void followDials(log, async (values, change) => {
+      try {
+        await apply(values);
+        if (change !== undefined) logger.info({ dial: change.dial, from: change.from, to: change.to, by: change.by }, 'dial changed');
+      } catch (error) {
+        logger.warn({ error: messageOf(error) }, 'could not apply a dial');
+      }
+    }, both).catch((error: unknown) => {
+      if (!both.aborted) logger.warn({ error: messageOf(error) }, 'stopped following dials');
+    });
+  };
+  const startOrchestrator = (): Promise<Orchestrator> => (orchestratorStarted ??= orchestrator.start().then(() => {
+    follow(closing.signal, (values) => {
+      if (values.routes !== undefined) orchestrator.setRoutes(values.routes);
+    });
+    return orchestrator;
+  }));
 
   const startWorker = async (workerOptions: StartWorkerOptions): Promise<RunningWorker> => {
     const pool = new WorkerPool({
@@ -170,18 +196,33 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
       localResults: workerOptions.resultsInProcess === false ? undefined : (resultQueue, result) => orchestrator.acceptResult(resultQueue, result),
     }));
     for (const worker of taskWorkers) await worker.start();
+    const dials = new AbortController();
     const { autoscale } = workerOptions;
     const scaler = autoscale === undefined ? undefined : new PoolScaler({
       queue, queueName: taskWorkers[0]!.queueName, pool, worker: taskWorkers[0]!, policy: autoscale, sampleMs: autoscale.sampleMs, clock, logger,
     });
     scaler?.start();
+    if (workerOptions.followDials !== false) {
+      follow(dials.signal, async (values) => {
+        const concurrency = values['workers.concurrency'];
+        if (concurrency !== undefined) for (const worker of taskWorkers) if (worker.concurrency !== concurrency) await worker.setConcurrency(concurrency);
+        if (scaler !== undefined && (values['scaler.min'] !== undefined || values['scaler.max'] !== undefined)) {
+          const policy = scaler.status().policy;
+          scaler.setPolicy({ ...policy, min: values['scaler.min'] ?? policy.min, max: values['scaler.max'] ?? policy.max });
+        }
+      });
+    }
     const running: RunningWorker = {
       pool,
       scaler,
       queues: queueNames,
+      get concurrency() {
+        return taskWorkers[0]!.concurrency;
+      },
       stats: () => ({ ...sumWorkerStats(taskWorkers.map((worker) => worker.stats)), pool: pool.stats }),
       stop: async (stopOptions = {}) => {
         workers.delete(running);
+        dials.abort();
         await scaler?.stop();
         await Promise.all(taskWorkers.map((worker) => worker.stop(stopOptions)));
         await pool.close();
@@ -203,6 +244,7 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
     },
     runTasks: (name, inputs, batchOptions = {}) => runTaskBatch(name, inputs, { ...batchOptions, queue, blobs, claimCheckBytes: config.claimCheckBytes }),
     close: async () => {
+      closing.abort();
       await Promise.all([...workers].map((w) => w.stop({ drain: false })));
       if (orchestratorStarted !== undefined) await orchestrator.stop();
       // A wrapper may hold resources of its own; closing it closes the adapter beneath.

@@ -17,6 +17,8 @@ import type { Orchestrator } from '../jobs/orchestrator.js';
 import type { TaskQueue } from '../ports/task-queue.js';
 import { createMetrics, type MetricsSources } from './metrics.js';
 import { registerQueueRoutes } from './routes/queues.js';
+import { registerDialRoutes } from './routes/dials.js';
+import type { Log } from '../ports/log.js';
 import { errorHandler, body } from './http-errors.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerProcessRoutes } from './routes/processes.js';
@@ -29,6 +31,8 @@ export type RoutePlugin = (app: FastifyInstance) => void | Promise<void>;
 export interface CreateServerOptions {
   orchestrator: Orchestrator;
   queue: TaskQueue;
+  /** Where the engine's dials live; without it, no `/api/dials`. */
+  log?: Log;
   logger: Logger;
   /** Queues listed by `/api/queues` and measured by `/metrics`. @defaultValue `['tasks', 'millrace.results']` */
   queues?: readonly string[];
@@ -91,6 +95,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   registerHealthRoutes(app, options.ready ?? (() => ({ ready: true, detail: {} })));
   registerProcessRoutes(app, options.orchestrator);
   registerQueueRoutes(app, options.queue, queues);
+  if (options.log !== undefined) registerDialRoutes(app, options.log);
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   for (const plugin of options.plugins ?? []) await plugin(app);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

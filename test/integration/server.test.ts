@@ -20,7 +20,7 @@ describe('server API', () => {
     millrace.orchestrator.register(squares).register(hanging);
     await millrace.startWorker({ tasks });
     await millrace.startOrchestrator();
-    app = await createServer({ orchestrator: millrace.orchestrator, queue: millrace.queue, logger: millrace.logger });
+    app = await createServer({ orchestrator: millrace.orchestrator, queue: millrace.queue, log: millrace.log, logger: millrace.logger });
   });
   after(async () => {
     await app.close();
@@ -122,6 +122,19 @@ describe('server API', () => {
     const missing = await app.inject({ method: 'POST', url: '/api/queues/tasks/dead-letters/nope/requeue' });
     assert.equal(missing.statusCode, 404);
     assert.equal((await app.inject('/api/queues/bad%20name')).statusCode, 400);
+  });
+
+  it('reads and changes the engine dials, with their audit log', async () => {
+    const changed = await app.inject({ method: 'PATCH', url: '/api/dials', payload: { 'workers.concurrency': 24 } });
+    assert.equal(changed.statusCode, 200, changed.body);
+    assert.deepEqual(changed.json().changes.map((c: { dial: string; to: number; by: string }) => [c.dial, c.to, c.by]), [['workers.concurrency', 24, 'anonymous (no auth)']]);
+    const read = (await app.inject('/api/dials')).json();
+    assert.equal(read.dials['workers.concurrency'], 24);
+    const bad = await app.inject({ method: 'PATCH', url: '/api/dials', payload: { 'workers.concurrency': 0 } });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().error.message, /workers.concurrency must be an integer from 1/);
+    const unknown = await app.inject({ method: 'PATCH', url: '/api/dials', payload: { speed: 3 } });
+    assert.match(unknown.json().error.message, /body/);
   });
 
   it('answers health and readiness', async () => {
