@@ -37,7 +37,7 @@ export function registerReplay(program: Command): void {
         const store = createStreamStore(millrace.log, millrace.checkpoints);
         if (!store.atomic) process.stderr.write('note: this store cannot commit output and checkpoints together; an interrupted replay may repeat output records (same ids)\n');
         const replay = await replayPipeline(definition, {
-          store,
+          store, blobs: millrace.blobs,
           ...(flags.from === undefined ? {} : { from: parseReplayBound(flags.from) }),
           ...(flags.to === undefined ? {} : { to: parseReplayBound(flags.to) }),
           ...(flags.as === undefined ? {} : { label: flags.as }),

@@ -156,8 +156,8 @@ function builder<T>(name: string, source: SourceOptions, steps: Step[]): StreamB
                 if (value !== undefined && typeof value !== 'function') throw new MillraceError('CONFIG_INVALID', `stream ${name}: aggregate's value must be a function`, { field: 'value' });
                 // Checks the window and options now, with the core's messages (e.g. a range that is not a multiple of its slice).
                 createWindowOperator({ window, aggregate, allowedLatenessMs, ...(windowOptions.emit === undefined ? {} : { emit: windowOptions.emit }) });
-                if (window.kind === 'session') {
-                  throw new MillraceError('CONFIG_INVALID', `stream ${name}: session windows are not supported by the runtime yet (their state cannot be checkpointed); use tumbling, sliding or landmark windows`, { field: 'window' });
+                if (window.kind === 'session' && keyOptions.combine !== undefined) {
+                  throw new MillraceError('CONFIG_INVALID', `stream ${name}: map-side combine works per slice, and session windows have none; drop keyBy's combine option or use a tumbling, sliding or landmark window`, { field: 'combine' });
                 }
                 if (sinks.length === 0) throw new MillraceError('CONFIG_INVALID', `stream ${name}: give at least one sink to .to()`, { field: 'sinks' });
                 return {

@@ -64,8 +64,28 @@ interface Snapshot {
   counters: WindowTaskCounters;
 }
 
+/**
+ * What a window task needs of its state, whatever the window: the
+ * operator, the source partitions' watermarks, its counters, and a
+ * snapshot that rebuilds an equivalent operator. `sliceOf` groups the
+ * events between two markers (events of one key and group are added as
+ * one partial); `keep` and `evict` track what the snapshot must hold.
+ */
+export interface TaskWindowState<Acc, Out> {
+  readonly operator: WindowOperator<Acc, Out>;
+  readonly marks: Map<number, number>;
+  readonly idle: Set<number>;
+  readonly ended: Set<number>;
+  counters: WindowTaskCounters;
+  sliceOf(time: number): number;
+  keep(key: StreamKey, slice: number, partial: Acc): void;
+  evict(watermark: number): void;
+  snapshot(): Uint8Array;
+  restore(bytes: Uint8Array): void;
+}
+
 /** The operator and the state that rebuilds it. */
-export class WindowState<Acc, Out> {
+export class WindowState<Acc, Out> implements TaskWindowState<Acc, Out> {
   operator: WindowOperator<Acc, Out>;
   /** Per key, per slice index: the partial of the events accepted there. */
   readonly partials = new Map<StreamKey, Map<number, Acc>>();

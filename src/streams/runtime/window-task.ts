@@ -16,13 +16,14 @@ import type { BlobStore } from '../../ports/blob-store.js';
 import type { LogRecord, NewRecord } from '../../ports/log.js';
 import type { StreamKey } from '../stream-key.js';
 import type { WindowOutput } from '../windows/window-output.js';
-import type { LandmarkWindow, SlidingWindow, TumblingWindow } from '../windows/window-spec.js';
+import type { LandmarkWindow, SessionWindow, SlidingWindow, TumblingWindow } from '../windows/window-spec.js';
 import type { PipelineDefinition } from './pipeline.js';
 import { writeBlobFiles } from './blob-files.js';
 import { decodePartial } from './combiner.js';
 import { internalTopics, keyText, resultId, type StreamDeadLetter, type KeyedRecord, type LateRecord, type ResultRecord } from './records.js';
 import type { StreamStore, TopicAppend } from './stream-store.js';
-import { WindowState } from './window-state.js';
+import { SessionTaskState } from './session-task-state.js';
+import { WindowState, type TaskWindowState } from './window-state.js';
 
 export interface WindowTaskOptions {
   definition: PipelineDefinition;
@@ -55,7 +56,7 @@ interface Group {
 
 export class WindowTask {
   readonly checkpointId: string;
-  private readonly state: WindowState<unknown, unknown>;
+  private readonly state: TaskWindowState<unknown, unknown>;
   private readonly topics;
   private version = 0;
   private offset = 0;
@@ -68,10 +69,10 @@ export class WindowTask {
     const { definition } = options;
     this.checkpointId = `${options.runId}/window/${options.partition}`;
     this.topics = internalTopics(options.runId);
-    this.state = new WindowState(
-      definition.window as TumblingWindow | SlidingWindow | LandmarkWindow,
-      definition.aggregate, options.sourcePartitions, definition.windowOptions.allowedLatenessMs, definition.windowOptions.emit,
-    );
+    const { allowedLatenessMs, emit } = definition.windowOptions;
+    this.state = definition.window.kind === 'session'
+      ? new SessionTaskState(definition.window as SessionWindow, definition.aggregate, options.sourcePartitions, allowedLatenessMs, emit)
+      : new WindowState(definition.window as TumblingWindow | SlidingWindow | LandmarkWindow, definition.aggregate, options.sourcePartitions, allowedLatenessMs, emit);
   }
 
   /** Every source partition has ended (bounded runs): all results are out. */
@@ -79,7 +80,7 @@ export class WindowTask {
     return this.state.ended.size === this.options.sourcePartitions;
   }
 
-  get counters(): WindowState<unknown, unknown>['counters'] {
+  get counters(): TaskWindowState<unknown, unknown>['counters'] {
     return this.state.counters;
   }
 

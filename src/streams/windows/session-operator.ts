@@ -30,6 +30,15 @@ import { OutputBuffer, type AddOutcome, type WindowOperatorMetrics, type WindowO
 import type { EmitStrategy, WindowOperator } from './window-operator.js';
 import type { SessionWindow } from './window-spec.js';
 
+/** A session as a checkpoint keeps it (see `sessionsOf`). */
+export interface SavedSession<Acc> {
+  start: number;
+  end: number;
+  acc: Acc;
+  /** Changed since the last early result. */
+  earlyDirty: boolean;
+}
+
 interface Timer<Acc> {
   time: number;
   state: SessionKey<Acc>;
@@ -117,6 +126,41 @@ export class SessionWindowOperator<In, Acc, Out> implements WindowOperator<In, O
       watermarkRegressions: this.marks.regressions, finalResults: o.finalResults, earlyResults: o.earlyResults, updateResults: o.updateResults,
       keys: this.keys.size, evictedKeys: o.evictedKeys, watermark: this.marks.current,
     };
+  }
+
+  /**
+   * Every session held — open, or closed and kept for the allowed lateness —
+   * as plain data: what a checkpoint needs to rebuild the operator (with
+   * `restoreSession`, then the partitions' watermarks). Accumulators are the
+   * operator's own: copy or serialise them, do not change them.
+   */
+  sessionsOf(): Array<[StreamKey, SavedSession<Acc>[]]> {
+    const saved: Array<[StreamKey, SavedSession<Acc>[]]> = [];
+    for (const [key, state] of this.keys) {
+      saved.push([key, state.sessions.map(({ start, end, acc, earlyDirty }) => ({ start, end, acc, earlyDirty }))]);
+    }
+    return saved;
+  }
+
+  /**
+   * Puts a saved session back into a fresh operator, as open: call it for
+   * every saved session before any watermark, then replay the partitions'
+   * watermarks — the sessions that had closed close again (their output is
+   * the one emitted before the checkpoint, to be dropped) and those past
+   * their lateness are dropped, as they were. Sessions of a key must not
+   * overlap (they never do in what `sessionsOf` returns).
+   */
+  restoreSession(key: StreamKey, saved: SavedSession<Acc>): void {
+    let state = this.keys.get(key);
+    if (state === undefined) this.keys.set(key, (state = { key, sessions: [], dead: false }));
+    const session: Session<Acc> = {
+      start: saved.start, end: saved.end, acc: saved.acc,
+      emitted: false, closed: false, dirty: false, earlyDirty: saved.earlyDirty, closeScheduled: false, purgeScheduled: false, removed: false,
+    };
+    const at = state.sessions.findIndex((s) => s.start > session.start);
+    state.sessions.splice(at < 0 ? state.sessions.length : at, 0, session);
+    this.schedule(state, session, false);
+    if (session.earlyDirty) this.changed.push([state, session]);
   }
 
   private handBack(before: number, after: number): WindowOutput<In, Out> {
