@@ -1,7 +1,8 @@
 /**
  * @module server/create-server
  * The HTTP face of an engine (`millrace server`): health and readiness,
- * processes, queues, Prometheus metrics and the OpenAPI document, plus
+ * processes, queues, Prometheus metrics, the OpenAPI document, live
+ * updates (SSE) and the dashboard that shows them, plus
  * whatever route plugins the domains add (datasets, streams). With a token
  * registry every route but health needs a bearer token of a sufficient
  * scope, and each token has its own rate limit. Without one the API is
@@ -11,9 +12,11 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { SystemClock, type Clock } from '../core/clock.js';
 import { MillraceError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Orchestrator } from '../jobs/orchestrator.js';
+import type { EventStore } from '../ports/event-store.js';
 import type { TaskQueue } from '../ports/task-queue.js';
 import { createMetrics, type MetricsSources } from './metrics.js';
 import { registerQueueRoutes } from './routes/queues.js';
@@ -21,7 +24,9 @@ import { registerDialRoutes } from './routes/dials.js';
 import type { Log } from '../ports/log.js';
 import { errorHandler, body } from './http-errors.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerLiveRoutes } from './routes/live.js';
 import { registerProcessRoutes } from './routes/processes.js';
+import { registerDashboard, type DashboardOptions } from './static.js';
 import { requireTokens } from './auth/require-token.js';
 import type { TokenRegistry } from './auth/token-registry.js';
 
@@ -50,6 +55,12 @@ export interface CreateServerOptions {
   bodyLimitBytes?: number;
   /** Longest a request may take. @defaultValue 30 000 ms */
   requestTimeoutMs?: number;
+  /** The deployment's event store, followed by `/api/live`. @defaultValue none: `/api/live` answers 503 */
+  events?: EventStore;
+  /** @defaultValue the system clock */
+  clock?: Clock;
+  /** Where the built dashboard is, or false for none. @defaultValue `web/dist` */
+  dashboard?: DashboardOptions | false;
 }
 
 export async function createServer(options: CreateServerOptions): Promise<FastifyInstance> {
@@ -96,6 +107,8 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   registerProcessRoutes(app, options.orchestrator);
   registerQueueRoutes(app, options.queue, queues);
   if (options.log !== undefined) registerDialRoutes(app, options.log);
+  registerLiveRoutes(app, { orchestrator: options.orchestrator, queue: options.queue, queues, events: options.events, tokens: options.tokens, clock: options.clock ?? new SystemClock(), logger: options.logger });
+  if (options.dashboard !== false) await registerDashboard(app, options.dashboard);
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   for (const plugin of options.plugins ?? []) await plugin(app);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

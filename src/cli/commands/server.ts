@@ -66,6 +66,7 @@ export function registerServer(program: Command): void {
         const app = await createServer({
           orchestrator: millrace.orchestrator,
           queue: millrace.queue,
+          events: millrace.events,
           log: millrace.log,
           workerStats: workers.length === 0 ? undefined : () => sumStats(workers),
           tokens,
