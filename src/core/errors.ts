@@ -45,7 +45,14 @@ export type ErrorCode =
   | 'WORKER_POOL_CLOSED'
   | 'STORAGE_CORRUPT'
   | 'INPUT_NOT_FOUND'
-  | 'NOT_AVAILABLE';
+  | 'NOT_AVAILABLE'
+  | 'QUERY_INVALID'
+  | 'QUERY_OVERLOADED'
+  | 'QUERY_DEADLINE_EXCEEDED'
+  | 'QUERY_CANCELLED'
+  | 'DATASET_NOT_FOUND'
+  | 'DATASET_INVALID'
+  | 'DATASET_EXISTS';
 
 /** The ids an error concerns (`{ queue, messageId }`, `{ streamId }` ...). */
 export type ErrorDetails = Readonly<Record<string, string | number | boolean | undefined>>;

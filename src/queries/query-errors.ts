@@ -1,9 +1,8 @@
 /**
  * @module queries/query-errors
- * The error codes of the Queries context. They are engine codes like any
- * other (callers branch on `code`, errors cross threads as data); they are
- * declared here because `core/errors.ts` belongs to the foundation, and
- * move into its `ErrorCode` union when that file is next touched.
+ * The error codes of the Queries context: engine codes like any other
+ * (in core's `ErrorCode`; callers branch on `code`, errors cross threads as
+ * data), and the helpers that make them.
  *
  * Codes and what a server answers with them (see `http/dataset-routes.ts`):
  *
@@ -20,19 +19,11 @@
  */
 import { MillraceError, type ErrorCode, type ErrorDetails } from '../core/errors.js';
 
-export type QueryErrorCode =
-  | 'QUERY_INVALID'
-  | 'QUERY_OVERLOADED'
-  | 'QUERY_DEADLINE_EXCEEDED'
-  | 'QUERY_CANCELLED'
-  | 'DATASET_NOT_FOUND'
-  | 'DATASET_INVALID'
-  | 'DATASET_EXISTS';
+export type QueryErrorCode = Extract<ErrorCode, `QUERY_${string}` | `DATASET_${string}`>;
 
 /** A `MillraceError` carrying one of the Queries codes. */
 export function queryError(code: QueryErrorCode | ErrorCode, message: string, details: ErrorDetails = {}, options?: { cause?: unknown }): MillraceError {
-  // The one cast of this context: the codes above are not yet in core's union (see the module comment).
-  return new MillraceError(code as ErrorCode, message, details, options);
+  return new MillraceError(code, message, details, options);
 }
 
 /** A bad query parameter, named so a client can fix it. */
