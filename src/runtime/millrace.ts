@@ -74,6 +74,10 @@ export interface StartWorkerOptions {
   untagged?: boolean;
   /** Apply the engine's dials (`workers.concurrency`, `scaler.min`, `scaler.max`) live. @defaultValue true */
   followDials?: boolean;
+  /** Consume from this queue instead of the engine's: for transient request/reply work such as query strips. */
+  queue?: TaskQueue;
+  /** Results above this many bytes travel as blob references. @defaultValue the engine's `claimCheckBytes` */
+  claimCheckBytes?: number;
   /** @defaultValue 30 000 ms */
   leaseMs?: number;
   /**
@@ -180,7 +184,7 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
   const startWorker = async (workerOptions: StartWorkerOptions): Promise<RunningWorker> => {
     const pool = new WorkerPool({
       threadEntry: threadEntryUrl(),
-      threadData: { tasksModule: toModuleUrl(workerOptions.tasks), blobStore: blobConfig, claimCheckBytes: config.claimCheckBytes, logLevel: config.logLevel },
+      threadData: { tasksModule: toModuleUrl(workerOptions.tasks), blobStore: blobConfig, claimCheckBytes: workerOptions.claimCheckBytes ?? config.claimCheckBytes, logLevel: config.logLevel },
       size: workerOptions.threads ?? workerOptions.autoscale?.min ?? config.threads,
       logger,
     });
@@ -190,7 +194,7 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
     const queueNames = tags.length === 0 ? [base] : [...tags.map((tag) => tagQueue(base, tag)), ...(workerOptions.untagged === true ? [base] : [])];
     // One consumer per queue, all feeding the same pool.
     const taskWorkers = queueNames.map((queueName) => new TaskWorker({
-      queue, pool, queueName, concurrency: workerOptions.concurrency, leaseMs: workerOptions.leaseMs, clock, logger,
+      queue: workerOptions.queue ?? queue, pool, queueName, concurrency: workerOptions.concurrency, leaseMs: workerOptions.leaseMs, clock, logger,
       control: { log, topic: orchestrator.controlTopic },
       // Same process as the orchestrator: results go to it directly once it runs (see Orchestrator.acceptResult).
       localResults: workerOptions.resultsInProcess === false ? undefined : (resultQueue, result) => orchestrator.acceptResult(resultQueue, result),

@@ -4,13 +4,15 @@
  * cluster queue, any number of workers on any machines share the work and
  * may join or leave while processes run.
  */
-import type { Command } from 'commander';
-import { createMillrace } from '../../runtime/millrace.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import { createMillrace, type RunningWorker } from '../../runtime/millrace.js';
+import { startQueryWorker } from '../../runtime/query-system.js';
 import { intOption, tagsOption } from '../parse.js';
 import { untilStopSignal } from '../signals.js';
 
 interface WorkerFlags {
-  tasks: string;
+  tasks?: string;
+  queries?: boolean;
   tags: string[];
   untagged?: boolean;
   threads?: number;
@@ -23,7 +25,8 @@ export function registerWorker(program: Command): void {
   program
     .command('worker')
     .description('run tasks from a module on worker threads, taking them from the task queue')
-    .requiredOption('--tasks <module>', 'module that exports task definitions (defineTask)')
+    .option('--tasks <module>', 'module that exports task definitions (defineTask)')
+    .option('--queries', 'also answer dataset query strips (from the millrace.queries queue of a cluster)')
     .option('--threads <n>', 'worker threads (default: cores)', intOption(1, 1024))
     .option('--concurrency <n>', 'tasks in flight at once (default: 16 per thread)', intOption(1, 100_000))
     .option('--queue <name>', 'queue to consume', 'tasks')
@@ -31,14 +34,24 @@ export function registerWorker(program: Command): void {
     .option('--untagged', 'with --tags, take untagged tasks as well')
     .option('--data-dir <dir>', 'embedded state directory (default: MILLRACE_DATA_DIR or ./.millrace)')
     .action(async (flags: WorkerFlags) => {
+      if (flags.tasks === undefined && flags.queries !== true) throw new InvalidArgumentError('give --tasks <module>, --queries, or both');
       const millrace = await createMillrace({ dataDir: flags.dataDir, threads: flags.threads });
-      // No orchestrator in this process: results always travel through the result queue.
-      const worker = await millrace.startWorker({ tasks: flags.tasks, concurrency: flags.concurrency, queueName: flags.queue, tags: flags.tags, untagged: flags.untagged, resultsInProcess: false });
-      millrace.logger.info({ tasks: worker.pool.tasks.map((t) => t.name), threads: worker.pool.stats.size, queue: flags.queue, tags: flags.tags, queues: worker.queues, backends: millrace.describeBackends }, 'worker started');
-      process.stdout.write(`millrace worker ready: ${worker.pool.stats.size} thread(s) on ${worker.queues.join(', ')}\n`);
-      await untilStopSignal(millrace.logger, 'draining: finishing tasks in hand, taking no new ones');
-      await worker.stop({ drain: true });
-      millrace.logger.info({ stats: worker.stats() }, 'worker stopped');
-      await millrace.close();
+      const workers: RunningWorker[] = [];
+      try {
+        if (flags.tasks !== undefined) {
+          // No orchestrator in this process: results always travel through the result queue.
+          const worker = await millrace.startWorker({ tasks: flags.tasks, concurrency: flags.concurrency, queueName: flags.queue, tags: flags.tags, untagged: flags.untagged, resultsInProcess: false });
+          millrace.logger.info({ tasks: worker.pool.tasks.map((t) => t.name), threads: worker.pool.stats.size, queue: flags.queue, tags: flags.tags, queues: worker.queues, backends: millrace.describeBackends }, 'worker started');
+          workers.push(worker);
+        }
+        if (flags.queries === true) workers.push(await startQueryWorker(millrace, { threads: flags.threads ?? millrace.config.threads }));
+        const queues = workers.flatMap((worker) => worker.queues);
+        process.stdout.write(`millrace worker ready: ${workers.reduce((n, w) => n + w.pool.stats.size, 0)} thread(s) on ${queues.join(', ')}\n`);
+        await untilStopSignal(millrace.logger, 'draining: finishing tasks in hand, taking no new ones');
+        for (const worker of workers) await worker.stop({ drain: true });
+        millrace.logger.info({ stats: workers[0]!.stats() }, 'worker stopped');
+      } finally {
+        await millrace.close();
+      }
     });
 }
