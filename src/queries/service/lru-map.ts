@@ -1,62 +1,49 @@
 /**
  * @module queries/service/lru-map
- * A map that forgets its least recently used entries past a bound on
- * their count or their total size. (The `lru-cache` package would do; its
- * type declarations crash the lint's import-cycle rule, see
- * docs/queries.md, so this small one stands in.) A Map keeps insertion
- * order: a `get` moves the entry to the end, eviction takes from the start.
+ * A string-keyed map that forgets its least recently used entries past a
+ * bound on their count or their total size: `lru-cache` behind the small
+ * interface the query service uses.
  */
+import { LRUCache } from 'lru-cache';
+
 export interface LruMapOptions<V> {
-  /** Most entries. @defaultValue unbounded */
+  /** Most entries. @defaultValue unbounded (then `maxSize` must be set) */
   maxEntries?: number;
   /** Most total size, by `sizeOf`. @defaultValue unbounded */
   maxSize?: number;
   sizeOf?: (value: V, key: string) => number;
 }
 
-export class LruMap<V> {
-  private readonly entries = new Map<string, { value: V; size: number }>();
-  private total = 0;
+export class LruMap<V extends NonNullable<unknown>> {
+  private readonly cache: LRUCache<string, V>;
 
-  constructor(private readonly options: LruMapOptions<V> = {}) {}
+  constructor(options: LruMapOptions<V> = {}) {
+    const sizeOf = options.sizeOf;
+    this.cache = new LRUCache<string, V>({
+      ...(options.maxEntries === undefined ? {} : { max: options.maxEntries }),
+      ...(options.maxSize === undefined ? {} : { maxSize: options.maxSize, sizeCalculation: (value, key) => Math.max(1, Math.ceil(sizeOf?.(value, key) ?? 1)) }),
+    } as LRUCache.Options<string, V, unknown>);
+  }
 
   get size(): number {
-    return this.entries.size;
+    return this.cache.size;
   }
 
   /** Sum of the entries' sizes. */
   get totalSize(): number {
-    return this.total;
+    return this.cache.calculatedSize;
   }
 
   get(key: string): V | undefined {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, entry);
-    return entry.value;
+    return this.cache.get(key);
   }
 
   /** Stores a value; one larger than `maxSize` on its own is not kept. */
   set(key: string, value: V): void {
-    this.delete(key);
-    const size = this.options.sizeOf?.(value, key) ?? 0;
-    if (this.options.maxSize !== undefined && size > this.options.maxSize) return;
-    this.entries.set(key, { value, size });
-    this.total += size;
-    const maxEntries = this.options.maxEntries ?? Infinity;
-    const maxSize = this.options.maxSize ?? Infinity;
-    for (const [oldest, entry] of this.entries) {
-      if (this.entries.size <= maxEntries && this.total <= maxSize) break;
-      this.entries.delete(oldest);
-      this.total -= entry.size;
-    }
+    this.cache.set(key, value);
   }
 
   delete(key: string): void {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return;
-    this.entries.delete(key);
-    this.total -= entry.size;
+    this.cache.delete(key);
   }
 }
