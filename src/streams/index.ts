@@ -39,6 +39,7 @@ export { blobSink, callbackSink, tableSink, topicSink, type BlobSink, type Callb
 export { startPipeline, type PipelineMetrics, type RunningPipeline, type StartPipelineOptions } from './runtime/run-pipeline.js';
 export { startRunner, type RunnerMetrics, type RunningRunner, type StartRunnerOptions } from './runtime/stream-runner.js';
 export type { RunnerGroup } from './runtime/runner-group.js';
+export { startRunnerThreads, type RunnerThreadsOptions, type RunningRunnerThreads, type StreamStoreModule } from './runtime/runner-threads.js';
 export { createStreamStore, type StreamStore, type TaskCommit, type TopicAppend } from './runtime/stream-store.js';
 export type { StreamDeadLetter, StreamDeadLetterReason, KeyedRecord, LateRecord, ResultRecord } from './runtime/records.js';
 export type { PartitionRange } from './runtime/mapper-task.js';

@@ -27,6 +27,11 @@ describe('cli: replay and dial', () => {
       `  .window(tumbling({ size: 10_000 }))`,
       `  .aggregate(count)`,
       `  .to(topicSink('clicks-per-user'))`,
+      `export const perUserThreads = stream('per-user-threads', { topic: 'clicks' })`,
+      `  .keyBy((c) => c.user, { time: eventTime('at'), partitions: 2 })`,
+      `  .window(tumbling({ size: 10_000 }))`,
+      `  .aggregate(count)`,
+      `  .to(topicSink('clicks-per-user-threads'))`,
     ].join('\n'));
     const millrace = await createMillrace({ dataDir: dir.file('data'), logLevel: 'silent' });
     try {
@@ -58,7 +63,7 @@ describe('cli: replay and dial', () => {
   it('says which pipelines a module has when the name is wrong', () => {
     const run = cli('replay', 'per-page', '--module', dir.file('pipelines.ts'), '--data-dir', dir.file('data'));
     assert.equal(run.status, 1);
-    assert.match(run.stderr, /exports no stream pipeline named "per-page" \(it exports: per-user\)/);
+    assert.match(run.stderr, /exports no stream pipeline named "per-page" \(it exports: per-user, per-user-threads\)/);
   });
 
   it('appends a dial change to the stream\'s control topic, and refuses an unknown dial', async () => {
@@ -75,8 +80,9 @@ describe('cli: replay and dial', () => {
     assert.match(bad.stderr, /unknown dial "speed"/);
   });
 
-  it('runs a pipeline as a runner process until SIGTERM, then leaves its group', async () => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', main, 'stream', 'run', 'per-user', '--module', dir.file('pipelines.ts'), '--runner', 'cli-1', '--lease-ms', '2000', '--data-dir', dir.file('data')], {
+  /** Starts `millrace stream run …args`, waits until `topic`'s results count 200 clicks, stops it with SIGTERM; returns its output. */
+  async function runUntilCounted(topic: string, args: string[]): Promise<{ code: number | null; lines: Array<Record<string, unknown>>; total: number; stderr: string }> {
+    const proc = spawn(process.execPath, ['--import', 'tsx', main, 'stream', 'run', ...args, '--module', dir.file('pipelines.ts'), '--lease-ms', '2000', '--data-dir', dir.file('data')], {
       stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MILLRACE_LOG_LEVEL: 'silent' },
     });
     let stdout = '';
@@ -84,24 +90,39 @@ describe('cli: replay and dial', () => {
     proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-    // Results of the first 10 s window appear once the watermark passes 10 000 (the clicks run to 29 900).
+    // Results of the windows before 20 s appear once the watermark passes them (the clicks run to 29 900).
     let total = 0;
-    while (total < 100 && proc.exitCode === null) {
+    while (total < 200 && proc.exitCode === null) {
       await sleep(100);
       const millrace = await createMillrace({ dataDir: dir.file('data'), logLevel: 'silent' });
       try {
-        const info = await millrace.log.topicInfo('clicks-per-user').catch(() => undefined);
-        total = info === undefined || info.endOffsets[0] === 0 ? 0 : (await millrace.log.read('clicks-per-user', 0, 0)).reduce((n, r) => n + (r.value as ResultRecord<number>).value, 0);
+        const info = await millrace.log.topicInfo(topic).catch(() => undefined);
+        total = 0;
+        for (let p = 0; p < (info?.partitions ?? 0); p++) total += (await millrace.log.read(topic, p, 0)).reduce((n, r) => n + (r.value as ResultRecord<number>).value, 0);
       } finally {
         await millrace.close();
       }
     }
     proc.kill('SIGTERM');
-    assert.equal(await exited, 0, stderr);
-    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    assert.deepEqual(lines[0], { stream: 'per-user', runner: 'cli-1', tasks: ['map/0', 'map/1', 'window/0'] });
-    assert.deepEqual(lines.at(-1), { stream: 'per-user', runner: 'cli-1', stopped: true });
+    const code = await exited;
+    return { code, lines: stdout.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as Record<string, unknown>), total, stderr };
+  }
+
+  it('runs a pipeline as a runner process until SIGTERM, then leaves its group', async () => {
+    const run = await runUntilCounted('clicks-per-user', ['per-user', '--runner', 'cli-1']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.lines[0], { stream: 'per-user', runner: 'cli-1', tasks: ['map/0', 'map/1', 'window/0'] });
+    assert.deepEqual(run.lines.at(-1), { stream: 'per-user', runner: 'cli-1', stopped: true });
     // Windows [0, 10 s) and [10 s, 20 s) are closed: 200 clicks; the last window waits for later clicks.
-    assert.equal(total, 200);
+    assert.equal(run.total, 200);
+  });
+
+  it('runs runners on worker threads with --threads', async () => {
+    const run = await runUntilCounted('clicks-per-user-threads', ['per-user-threads', '--threads', '2']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal((run.lines[0]!.runners as string[]).length, 2);
+    assert.equal(run.lines.at(-1)!.stopped, true);
+    assert.equal(run.lines.at(-1)!.restarts, 0);
+    assert.equal(run.total, 200);
   });
 });

@@ -5,10 +5,14 @@
  * tasks through a group row in the checkpoint store, take over the tasks
  * of a runner that dies once its lease runs out, and hand tasks to a
  * runner that joins. SIGTERM or SIGINT stops it after its current steps
- * and hands its tasks on at once. See docs/streams.md, "What runs where".
+ * and hands its tasks on at once. With `--threads N` the process runs N
+ * runners on worker threads (one machine's cores, embedded). See
+ * docs/streams.md, "What runs where".
  */
 import type { Command } from 'commander';
 import { createMillrace } from '../../runtime/millrace.js';
+import { resolve } from 'node:path';
+import { startRunnerThreads } from '../../streams/runtime/runner-threads.js';
 import { startRunner } from '../../streams/runtime/stream-runner.js';
 import { createStreamStore } from '../../streams/runtime/stream-store.js';
 import { findPipeline } from './replay.js';
@@ -17,6 +21,7 @@ interface RunFlags {
   module: string;
   runner?: string;
   leaseMs?: string;
+  threads?: string;
   dataDir?: string;
 }
 
@@ -29,19 +34,39 @@ export function registerStream(program: Command): void {
     .requiredOption('--module <file>', 'module exporting the pipeline definition (stream(...)…to(...))')
     .option('--runner <id>', 'this runner\'s id in the group (default: host-pid-random)')
     .option('--lease-ms <ms>', 'how long a dead runner\'s tasks wait before another takes them', '10000')
+    .option('--threads <n>', 'run this many runners on worker threads of this process (each with its own store handles)')
     .option('--data-dir <dir>', 'embedded state directory (default: MILLRACE_DATA_DIR or ./.millrace)')
     .action(async (name: string, flags: RunFlags) => {
       const definition = await findPipeline(flags.module, name);
       const leaseMs = Number(flags.leaseMs ?? 10_000);
+      // Signals are taken from the start: one that comes while the runners start stops them once they have.
+      const stopping = new AbortController();
+      const onSignal = (): void => stopping.abort();
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+      const stopOnSignal = (stop: () => Promise<void>): void => {
+        if (stopping.signal.aborted) void stop();
+        else stopping.signal.addEventListener('abort', () => void stop(), { once: true });
+      };
+      if (flags.threads !== undefined) {
+        const threads = await startRunnerThreads({
+          module: resolve(flags.module), stream: name, threads: Number(flags.threads), leaseMs,
+          storeModule: new URL(`./stream-store-module${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+          threadData: { ...(flags.dataDir === undefined ? {} : { dataDir: resolve(flags.dataDir) }) },
+        });
+        stopOnSignal(() => threads.stop());
+        process.stdout.write(`${JSON.stringify({ stream: definition.name, runners: threads.runnerIds })}\n`);
+        await threads.done;
+        process.stdout.write(`${JSON.stringify({ stream: definition.name, runners: threads.runnerIds, restarts: threads.restarts, stopped: true })}\n`);
+        return;
+      }
       const millrace = await createMillrace({ dataDir: flags.dataDir });
       try {
         const store = createStreamStore(millrace.log, millrace.checkpoints);
         const runner = await startRunner(definition, {
           store, blobs: millrace.blobs, logger: millrace.logger, leaseMs, ...(flags.runner === undefined ? {} : { runnerId: flags.runner }),
         });
-        const stop = (): void => void runner.stop();
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
+        stopOnSignal(() => runner.stop());
         process.stdout.write(`${JSON.stringify({ stream: name, runner: runner.runnerId, tasks: runner.metrics().tasks })}\n`);
         await runner.done;
         process.stdout.write(`${JSON.stringify({ stream: name, runner: runner.runnerId, stopped: true })}\n`);
