@@ -11,6 +11,8 @@ import { createMillrace, type RunningWorker } from '../../runtime/millrace.js';
 import { TokenRegistry } from '../../server/auth/token-registry.js';
 import { parseRoute, type TaskRoute } from '../../jobs/task-routing.js';
 import { Scheduler } from '../../jobs/scheduler.js';
+import { registerDatasetRoutes } from '../../queries/http/dataset-routes.js';
+import { startQueries } from '../../runtime/query-system.js';
 import { assertLoopback, createServer } from '../../server/create-server.js';
 import { loadUserModule, type LoadedModule } from '../module-loader.js';
 import { intOption } from '../parse.js';
@@ -19,6 +21,8 @@ import { untilStopSignal } from '../signals.js';
 type AuthMode = 'none' | 'tokens';
 
 interface ServerFlags {
+  queries: boolean;
+  queryThreads?: number;
   route: TaskRoute[];
   host: string;
   auth: AuthMode;
@@ -38,6 +42,8 @@ export function registerServer(program: Command): void {
     .option('--auth <mode>', 'none (loopback only) | tokens (every route but health needs a bearer token)', authOption, (process.env.MILLRACE_AUTH ?? 'none') as AuthMode)
     .option('--port <n>', 'port to listen on (0: any free port)', intOption(0, 65_535), DEFAULT_PORT)
     .option('--threads <n>', 'worker threads running tasks here (default: cores when embedded, 0 with MILLRACE_QUEUE set)', intOption(0, 1024))
+    .option('--no-queries', 'do not serve dataset queries (/api/datasets)')
+    .option('--query-threads <n>', 'threads answering query strips here (default: cores when embedded, 0 with MILLRACE_QUEUE set: millrace worker --queries does)', intOption(0, 1024))
     .option('--route <task=tag:share>', 'send a share of a task type to workers with a tag, e.g. resize=v2:0.1 (repeatable)', collectRoute, [])
     .option('--data-dir <dir>', 'embedded state directory (default: MILLRACE_DATA_DIR or ./.millrace)')
     .action(async (modules: string[], flags: ServerFlags) => {
@@ -55,6 +61,7 @@ export function registerServer(program: Command): void {
           for (const module of loaded) workers.push(await millrace.startWorker({ tasks: module.url, threads }));
         }
         await millrace.startOrchestrator();
+        const queries = flags.queries ? await startQueries(millrace, { threads: flags.queryThreads }) : undefined;
         const schedules = loaded.flatMap((m) => m.schedules);
         const scheduler = schedules.length === 0 ? undefined : new Scheduler({
           schedules, checkpoints: millrace.checkpoints, clock: new SystemClock(), logger: millrace.logger,
@@ -68,6 +75,7 @@ export function registerServer(program: Command): void {
           queue: millrace.queue,
           events: millrace.events,
           log: millrace.log,
+          plugins: queries === undefined ? [] : [(server) => registerDatasetRoutes(server, queries.service)],
           workerStats: workers.length === 0 ? undefined : () => sumStats(workers),
           tokens,
           logger: millrace.logger,
@@ -83,6 +91,7 @@ export function registerServer(program: Command): void {
         await untilStopSignal(millrace.logger, 'stopping: no new requests, finishing tasks in hand');
         await app.close();
         await scheduler?.stop();
+        await queries?.close();
         for (const worker of workers) await worker.stop({ drain: true });
         workers.length = 0;
       } finally {
