@@ -15,10 +15,10 @@ export interface Series {
 export function LineChart({ title, series, unit = '' }: { title: string; series: Series[]; unit?: string }): JSX.Element {
   const width = 640;
   const height = 160;
-  const left = 44;
-  const bottom = 20;
+  const left = 52;
+  const bottom = 24;
   const all = series.flatMap((s) => s.points);
-  if (all.length < 2) return <p class="muted">{title}: waiting for samples…</p>;
+  if (new Set(all.map((p) => p[0])).size < 2) return <p class="muted">{title}: waiting for samples…</p>;
   const t0 = Math.min(...all.map((p) => p[0]));
   const t1 = Math.max(...all.map((p) => p[0]), t0 + 1);
   const max = niceMax(Math.max(1, ...all.map((p) => p[1])));
