@@ -9,6 +9,8 @@ import { stream, type PipelineDefinition } from '../../../../src/streams/runtime
 import type { ResultRecord } from '../../../../src/streams/runtime/records.js';
 import { startPipeline } from '../../../../src/streams/runtime/run-pipeline.js';
 import { startRunner, type RunningRunner } from '../../../../src/streams/runtime/stream-runner.js';
+import { StreamStatusReader } from '../../../../src/streams/runtime/stream-status.js';
+import { ManualClock } from '../../../../src/core/clock.js';
 import { topicSink } from '../../../../src/streams/runtime/sinks.js';
 import { appendAll, openTestStore, readAll, wholeTopic, type TestStore } from './support.js';
 
@@ -67,6 +69,12 @@ describe('stream runners', () => {
     assert.equal(new Set(actual.map((r) => r.id)).size, actual.length, 'no result twice');
     assert.ok(expected.length > 1_000);
     assert.deepEqual(byId(actual), byId(expected));
+
+    // Status, from the stores alone: nothing left to read, and the group as the runners left it.
+    const status = await new StreamStatusReader({ log: spread.log, checkpoints: spread.checkpoints, clock: new ManualClock(0) }).pipeline(definition());
+    assert.equal(status.lag, 0);
+    assert.deepEqual(status.runners?.members, ['b'], 'a left; b ended the run');
+    assert.deepEqual(status.runners?.owners, {}, 'every task ended and was released');
   });
 
   it('rejects a heartbeat that is not shorter than the lease', async () => {
