@@ -67,6 +67,23 @@ describe('millrace CLI', () => {
     }
   });
 
+  it('changes engine dials from the command line, recording who did it', () => {
+    const dir = createTempDir();
+    try {
+      const changed = millrace('dial', 'engine', 'workers.concurrency=8', 'routes=resize=v2:0.1', '--data-dir', dir.path);
+      assert.equal(changed.status, 0, changed.stderr);
+      const [concurrency, routes] = changed.stdout.trim().split('\n').map((line) => JSON.parse(line) as { dial: string; to: unknown; by: string });
+      assert.deepEqual([concurrency!.dial, concurrency!.to, routes!.dial, routes!.to], ['workers.concurrency', 8, 'routes', [{ task: 'resize', tag: 'v2', share: 0.1 }]]);
+      assert.match(concurrency!.by, /^cli:/);
+      const unknown = millrace('dial', 'engine', 'speed=3', '--data-dir', dir.path);
+      assert.equal(unknown.status, 1);
+      assert.match(unknown.stderr, /CONFIG_INVALID: unknown dial "speed"/);
+      assert.equal(millrace('dial', 'engine', 'workers.concurrency=lots', '--data-dir', dir.path).status, 2);
+    } finally {
+      dir.remove();
+    }
+  });
+
   it('refuses to serve the API on a non-loopback address while it has no authentication', () => {
     const result = millrace('server', '--host', '0.0.0.0');
     assert.equal(result.status, 1);
