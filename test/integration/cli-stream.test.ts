@@ -117,6 +117,16 @@ describe('cli: replay and dial', () => {
     assert.equal(run.total, 200);
   });
 
+  it('shows a pipeline\'s status: lag 0 in the source once read, its runner group', () => {
+    const run = cli('stream', 'status', 'per-user', '--module', dir.file('pipelines.ts'), '--data-dir', dir.file('data'));
+    assert.equal(run.status, 0, run.stderr);
+    const status = JSON.parse(run.stdout) as { name: string; source: { partitions: Array<{ end: number; lag: number }> }; events: number; runners: { members: string[] } };
+    assert.equal(status.name, 'per-user');
+    assert.deepEqual(status.source.partitions.map((p) => [p.end, p.lag]), [[150, 0], [150, 0]]);
+    assert.equal(status.events, 300);
+    assert.deepEqual(status.runners.members, [], 'cli-1 left on SIGTERM');
+  });
+
   it('runs runners on worker threads with --threads', async () => {
     const run = await runUntilCounted('clicks-per-user-threads', ['per-user-threads', '--threads', '2']);
     assert.equal(run.code, 0, run.stderr);

@@ -1,4 +1,7 @@
 /**
+ * `millrace stream status <stream> --module <file>`: its status, read from
+ * the stores (lag per partition, watermarks, late, dead letters, runners).
+ *
  * `millrace stream run <stream> --module <file>`: one runner of a stream
  * pipeline. Start it in as many processes (on as many machines, on a
  * cluster store) as you like: the runners share the pipeline's partition
@@ -12,6 +15,8 @@
 import type { Command } from 'commander';
 import { createMillrace } from '../../runtime/millrace.js';
 import { resolve } from 'node:path';
+import { SystemClock } from '../../core/clock.js';
+import { StreamStatusReader } from '../../streams/runtime/stream-status.js';
 import { startRunnerThreads } from '../../streams/runtime/runner-threads.js';
 import { startRunner } from '../../streams/runtime/stream-runner.js';
 import { createStreamStore } from '../../streams/runtime/stream-store.js';
@@ -26,7 +31,23 @@ interface RunFlags {
 }
 
 export function registerStream(program: Command): void {
-  const command = program.command('stream').description('stream pipelines: run a runner of one');
+  const command = program.command('stream').description('stream pipelines: run a runner of one, or show one\'s status');
+  command
+    .command('status')
+    .description('a pipeline\'s status from the stores: lag per partition, watermarks, late events, dead letters, runners')
+    .argument('<stream>', 'the pipeline\'s name')
+    .requiredOption('--module <file>', 'module exporting the pipeline definition (stream(...)…to(...))')
+    .option('--data-dir <dir>', 'embedded state directory (default: MILLRACE_DATA_DIR or ./.millrace)')
+    .action(async (name: string, flags: { module: string; dataDir?: string }) => {
+      const definition = await findPipeline(flags.module, name);
+      const millrace = await createMillrace({ dataDir: flags.dataDir, logLevel: 'warn' });
+      try {
+        const status = await new StreamStatusReader({ log: millrace.log, checkpoints: millrace.checkpoints, clock: new SystemClock() }).pipeline(definition);
+        process.stdout.write(`${JSON.stringify(status)}\n`);
+      } finally {
+        await millrace.close();
+      }
+    });
   command
     .command('run')
     .description('run a stream pipeline\'s partition tasks, shared with every other runner of it')
