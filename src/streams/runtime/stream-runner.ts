@@ -112,7 +112,16 @@ export async function startRunner(definition: PipelineDefinition, options: Start
     group = loaded === undefined ? emptyGroup(options.ranges) : (decodeJson(loaded.state) as RunnerGroup);
   };
   // The group row fixes a bounded run's ranges: the first runner's win, so every runner reads the same records.
+  // It is created (compare-and-set from nothing) before the tasks are planned, so two runners starting at once agree.
   await load();
+  if (version === 0) {
+    try {
+      version = await store.checkpoints.commit(groupId, { state: encodeJsonBytes(group), offsets: {}, expectedVersion: 0 });
+    } catch (error) {
+      if (!hasCode(error, 'CHECKPOINT_CONFLICT')) throw error;
+      await load();
+    }
+  }
   const plan = await preparePipelineTasks(definition, {
     store, clock, runId, sinkTopics: options.sinkTopics ?? new Map(), ranges: group.ranges ?? undefined,
     batchSize: options.batchSize ?? 1000, ...(options.blobs === undefined ? {} : { blobs: options.blobs }),

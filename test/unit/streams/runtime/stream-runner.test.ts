@@ -77,6 +77,31 @@ describe('stream runners', () => {
     assert.deepEqual(status.runners?.owners, {}, 'every task ended and was released');
   });
 
+  it('two runners started at once with different ranges both read the ranges of the one that made the group', async () => {
+    const t = openTestStore();
+    try {
+      await t.log.createTopic('sales', { partitions: 3 });
+      // 100 records per partition now, 100 more once both runners hold tasks: a runner reading other ranges than
+      // the group's would end its partitions at 100 or wait for records past 100 that the others never read.
+      await appendAll(t.log, 'sales', SALES.slice(0, 300));
+      const whole = [0, 1, 2].map(() => ({ from: 0, to: 200 }));
+      const half = [0, 1, 2].map(() => ({ from: 0, to: 100 }));
+      const common = { store: t.store, batchSize: 50, leaseMs: 300, pollIntervalMs: 5 };
+      const [a, b] = await Promise.all([startRunner(definition(), { ...common, ranges: whole, runnerId: 'a' }), startRunner(definition(), { ...common, ranges: half, runnerId: 'b' })]);
+      await until(() => a.metrics().tasks.length === 3 && b.metrics().tasks.length === 3);
+      await appendAll(t.log, 'sales', SALES.slice(300, 600));
+      await Promise.all([a.done, b.done]);
+      const group = await t.checkpoints.load('spread/group');
+      const ranges = (JSON.parse(new TextDecoder().decode(group!.state)) as { ranges: Array<{ to: number }> }).ranges;
+      const read = ranges.reduce((n, range) => n + range.to, 0);
+      assert.ok(read === 600 || read === 300, `one runner's ranges: ${JSON.stringify(ranges)}`);
+      const keyed = (await readAll(t.log, 'spread.keyed')).filter((r) => (r.value as { t: string }).t === 'e');
+      assert.equal(keyed.length, read, 'every runner read exactly those');
+    } finally {
+      await t.close();
+    }
+  });
+
   it('rejects a heartbeat that is not shorter than the lease', async () => {
     const t = openTestStore();
     await t.log.createTopic('sales', { partitions: 1 });
