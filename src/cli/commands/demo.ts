@@ -1,10 +1,17 @@
-/** `millrace demo`: the embedded engine end to end on a synthetic corpus. */
+/**
+ * `millrace demo`: the embedded engine end to end on a synthetic corpus,
+ * with the dashboard open while it runs and after, until Ctrl-C — unless
+ * `--once`, or nobody is watching (not a terminal, or CI=true; see
+ * demo/demo-server).
+ */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { intOption } from '../parse.js';
+import { shouldServe } from '../demo/demo-server.js';
 import { runDemo } from '../demo/run-demo.js';
 import { runPageHitsDemo } from '../demo/run-page-hits-demo.js';
+import { DEFAULT_PORT } from './server.js';
 
 export function registerDemo(program: Command): void {
   program
@@ -18,9 +25,13 @@ export function registerDemo(program: Command): void {
     .option('--threads <n>', 'worker threads', intOption(1, 1024), availableParallelism())
     .option('--seed <n>', 'corpus seed (same seed, same corpus)', intOption(0, 2 ** 31), 42)
     .option('--data-dir <dir>', 'where the demo keeps its state (wiped first)', '.millrace/demo')
-    .action(async (options: { size: number; wordCount?: boolean; documents: number; words: number; split: number; threads: number; seed: number; dataDir: string }) => {
+    .addOption(new Option('--once', 'exit after the run instead of serving the dashboard (the default when stdout is not a terminal or CI=true)').conflicts('serve'))
+    .option('--serve', 'serve the dashboard until Ctrl-C even when stdout is not a terminal')
+    .option('--port <n>', 'dashboard port on 127.0.0.1 (any free one if taken; 0: any)', intOption(0, 65_535), DEFAULT_PORT)
+    .action(async (options: { size: number; wordCount?: boolean; documents: number; words: number; split: number; threads: number; seed: number; dataDir: string; once?: boolean; serve?: boolean; port: number }) => {
+      const serve = shouldServe(options) ? { port: options.port } : undefined;
       if (!options.wordCount) {
-        await runPageHitsDemo({ dataDir: resolve(options.dataDir), bytes: options.size * 1e6, threads: options.threads, seed: options.seed, out: process.stdout });
+        await runPageHitsDemo({ dataDir: resolve(options.dataDir), bytes: options.size * 1e6, threads: options.threads, seed: options.seed, out: process.stdout, serve });
         return;
       }
       await runDemo({
@@ -31,6 +42,7 @@ export function registerDemo(program: Command): void {
         threads: options.threads,
         seed: options.seed,
         out: process.stdout,
+        serve,
       });
     });
 }

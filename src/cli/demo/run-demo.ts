@@ -5,13 +5,15 @@
  * `count-words` task per document to the worker threads through the
  * durable SQLite queue (claim-check: tasks carry blob references, not
  * text), gathers the results exactly once per task, merges them, and checks
- * the answer against the corpus it wrote.
+ * the answer against the corpus it wrote. With `serve`, the dashboard shows
+ * the queues as it runs, and stays up after.
  */
 import { rmSync } from 'node:fs';
 import { MillraceError } from '../../core/errors.js';
 import { createMillrace } from '../../runtime/millrace.js';
 import { createProgressBar } from '../progress.js';
 import { makeDocument, makeVocabulary, seededRandom, zipfSampler } from './corpus.js';
+import { startDemoServer, type DemoServer } from './demo-server.js';
 import type { BlobRef } from '../../ports/blob-store.js';
 import type { CountWordsInput, CountWordsOutput } from './demo-tasks.js';
 
@@ -24,6 +26,8 @@ export interface DemoOptions {
   threads: number;
   seed: number;
   out: NodeJS.WritableStream;
+  /** Serve the dashboard on this port during the run and until Ctrl-C after it. @defaultValue no dashboard */
+  serve?: { port: number };
 }
 
 export interface DemoSummary {
@@ -40,9 +44,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const out = (line = ''): void => void options.out.write(`${line}\n`);
   rmSync(options.dataDir, { recursive: true, force: true });
   const millrace = await createMillrace({ dataDir: options.dataDir, threads: options.threads, logLevel: 'warn' });
+  let server: DemoServer | undefined;
   try {
     out(`Millrace demo — word count over a synthetic corpus, embedded (SQLite queue, file blobs, ${options.threads} worker threads)`);
     out(`state: ${options.dataDir}`);
+    if (options.serve !== undefined) {
+      server = await startDemoServer(millrace, options.serve.port);
+      out(`dashboard: ${server.url} (queues as the tasks run)`);
+    }
     out();
 
     const random = seededRandom(options.seed);
@@ -96,8 +105,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     for (const [word, count] of top) out(`  ${word.padEnd(12)} ${String(count).padStart(8)}`);
     out();
     out('Next: docs/getting-started.md shows how to write your own tasks and run `millrace worker`.');
+    if (server !== undefined) {
+      out();
+      out(`Dashboard: ${server.url}/queues`);
+      out('Serving until Ctrl-C (`npm run demo -- --once` exits after the run).');
+      await server.untilStopped();
+    }
     return { documents: options.documents, words, distinctWords: totals.size, top, elapsedMs, redeliveries: stats.redeliveries, duplicatesDropped: report.duplicatesDropped };
   } finally {
+    await server?.close();
     await millrace.close();
   }
 }

@@ -4,7 +4,8 @@
  * Combined Log Format access logs, then runs the page-hits MapReduce
  * (examples/page-hits): split → map with combine on the worker threads →
  * hash-partitioned runs → reduce → a CSV of pages by hits. It prints the top
- * pages, the malformed lines it counted, and where the files are.
+ * pages, the malformed lines it counted, and where the files are. With
+ * `serve`, the dashboard shows the process as it runs, and stays up after.
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { MillraceError } from '../../core/errors.js';
 import { createMillrace } from '../../runtime/millrace.js';
 import { registerTypeScript } from '../module-loader.js';
+import { startDemoServer, type DemoServer } from './demo-server.js';
 
 export interface PageHitsDemoOptions {
   dataDir: string;
@@ -20,6 +22,8 @@ export interface PageHitsDemoOptions {
   threads: number;
   seed: number;
   out: NodeJS.WritableStream;
+  /** Serve the dashboard on this port during the run and until Ctrl-C after it. @defaultValue no dashboard */
+  serve?: { port: number };
 }
 
 interface PageHitsExample {
@@ -46,7 +50,12 @@ export async function runPageHitsDemo(options: PageHitsDemoOptions): Promise<voi
   out(`1/2 generated ${(size / 1e6).toFixed(0)} MB of access logs in ${((performance.now() - generated) / 1000).toFixed(1)} s: ${logs}`);
 
   const millrace = await createMillrace({ dataDir: join(options.dataDir, 'state'), threads: options.threads, logLevel: 'warn' });
+  let server: DemoServer | undefined;
   try {
+    if (options.serve !== undefined) {
+      server = await startDemoServer(millrace, options.serve.port);
+      out(`dashboard: ${server.url} (the process appears there as it runs)`);
+    }
     await millrace.startWorker({ tasks: example.PAGE_HITS_TASKS });
     const run = await (example.runPageHits as unknown as (m: typeof millrace, files: string[], o: { out: string }) => ReturnType<PageHitsExample['runPageHits']>)(millrace, [logs], { out: csv });
     const summary = run.result.result;
@@ -61,7 +70,14 @@ export async function runPageHitsDemo(options: PageHitsDemoOptions): Promise<voi
     out(`malformed lines: ${rejects.count} (counted, not fatal)${rejects.samples[0] ? `; first: ${JSON.stringify(rejects.samples[0])}` : ''}`);
     out(`result: ${run.csvPath}   (page,count; count descending, then page)`);
     out(`state:  ${join(options.dataDir, 'state')}   (see it with: millrace status ${run.processId} --data-dir ${join(options.dataDir, 'state')})`);
+    if (server !== undefined) {
+      out();
+      out(`Dashboard: ${server.url}/processes/${run.processId}`);
+      out('Serving until Ctrl-C (`npm run demo -- --once` exits after the run).');
+      await server.untilStopped();
+    }
   } finally {
+    await server?.close();
     await millrace.close();
   }
 }
