@@ -78,6 +78,8 @@ export interface StartWorkerOptions {
   queue?: TaskQueue;
   /** Results above this many bytes travel as blob references. @defaultValue the engine's `claimCheckBytes` */
   claimCheckBytes?: number;
+  /** Replace each thread after this many tasks or this long, to contain leaks in handlers. @defaultValue never */
+  recycle?: { afterRuns?: number; afterMs?: number };
   /** @defaultValue 30 000 ms */
   leaseMs?: number;
   /**
@@ -186,6 +188,7 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
       threadEntry: threadEntryUrl(),
       threadData: { tasksModule: toModuleUrl(workerOptions.tasks), blobStore: blobConfig, claimCheckBytes: workerOptions.claimCheckBytes ?? config.claimCheckBytes, logLevel: config.logLevel },
       size: workerOptions.threads ?? workerOptions.autoscale?.min ?? config.threads,
+      recycle: workerOptions.recycle,
       logger,
     });
     await pool.start();

@@ -43,6 +43,12 @@ export interface WorkerPoolOptions {
   logger?: Logger;
   /** How long a thread may take to load the task module. @defaultValue 30 000 ms */
   readyTimeoutMs?: number;
+  /**
+   * Replaces a thread once it has run this many tasks or lived this long,
+   * to contain leaks in handlers: a fresh thread starts first, the old one
+   * takes no new runs and ends once its runs are done. @defaultValue never
+   */
+  recycle?: { afterRuns?: number; afterMs?: number };
 }
 
 export interface RunOptions {
@@ -68,6 +74,8 @@ export interface WorkerPoolStats {
   crashes: number;
   /** Milliseconds threads spent running tasks, summed over threads: with time and size, how busy the pool is. */
   busyMs: number;
+  /** Threads replaced by `recycle`. */
+  recycled: number;
 }
 
 /** Estimated work a turn's runs may put on one thread before the next run goes to another: far above the cost of a thread hop, far below a task worth a core of its own. */
@@ -89,6 +97,10 @@ interface Thread {
   /** Runs assigned this turn, posted together at the end of it. */
   outbox: Array<{ id: number; request: RunRequest }>;
   retiring: boolean;
+  /** A replacement is starting. */
+  recycling: boolean;
+  runs: number;
+  startedAt: number;
 }
 
 /**
@@ -106,7 +118,7 @@ export class WorkerPool {
   private nextRunId = 1;
   private closed = false;
   private catalog = new Map<string, TaskInfo>();
-  private readonly counters = { completed: 0, failed: 0, crashes: 0, busyMs: 0 };
+  private readonly counters = { completed: 0, failed: 0, crashes: 0, busyMs: 0, recycled: 0 };
   /** Estimated thread time of one run, in ms, by task name. */
   private readonly runMs = new Map<string, number>();
   /** The thread this turn's runs are grouped on, and the estimated work given to it so far. */
@@ -212,7 +224,7 @@ export class WorkerPool {
       eval: true,
       workerData: { entry: this.options.threadEntry.href, tsxLoader: tsxLoaderFor(this.options), data: this.options.threadData },
     });
-    const thread: Thread = { worker, pending: new Map(), outbox: [], retiring: false };
+    const thread: Thread = { worker, pending: new Map(), outbox: [], retiring: false, recycling: false, runs: 0, startedAt: Date.now() };
     const timeoutMs = this.options.readyTimeoutMs ?? 30_000;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => fail(new MillraceError('CONFIG_INVALID', `worker thread did not load ${this.options.threadData.tasksModule} within ${timeoutMs} ms`)), timeoutMs);
@@ -235,6 +247,8 @@ export class WorkerPool {
         worker.on('error', (error: Error) => this.onCrash(thread, error));
         worker.on('exit', (code: number) => this.onCrash(thread, new Error(`thread exited with code ${code}`)));
         this.threads.add(thread);
+        // Started while the pool closed (a replacement, a resize): it must not outlive the pool.
+        if (this.closed) void this.retire(thread);
         resolve();
       });
     });
@@ -257,10 +271,37 @@ export class WorkerPool {
       run.cleanup();
       if (outcome.ok) this.counters.completed++;
       else this.counters.failed++;
+      thread.runs++;
       // The text came from our own thread's encodeJson: already checked, so a plain parse.
       run.resolve(outcome.ok ? { ok: true, output: JSON.parse(outcome.outputJson) as unknown } : outcome);
     }
+    if (!thread.retiring && !thread.recycling && this.dueForRecycling(thread)) this.recycle(thread);
     if (thread.retiring && thread.pending.size === 0) void this.retire(thread);
+  }
+
+  private dueForRecycling(thread: Thread): boolean {
+    const recycle = this.options.recycle;
+    if (recycle === undefined) return false;
+    return (recycle.afterRuns !== undefined && thread.runs >= recycle.afterRuns) || (recycle.afterMs !== undefined && Date.now() - thread.startedAt >= recycle.afterMs);
+  }
+
+  /** A fresh thread in, then the old one out once it is idle: the pool never runs short while recycling. */
+  private recycle(thread: Thread): void {
+    thread.recycling = true;
+    this.logger.info({ runs: thread.runs, aliveMs: Date.now() - thread.startedAt }, 'recycling a worker thread');
+    this.spawn().then(
+      () => {
+        if (!this.threads.has(thread)) return;
+        thread.retiring = true;
+        this.counters.recycled++;
+        if (thread.pending.size === 0) void this.retire(thread);
+      },
+      // The old thread stays in service; the next run due asks again.
+      (error: Error) => {
+        thread.recycling = false;
+        this.logger.error({ error: error.message }, 'could not start a thread to replace a recycled one');
+      },
+    );
   }
 
   /** A dead thread's runs fail retryably; a replacement is started unless the pool is shrinking or closed. */

@@ -17,6 +17,8 @@ interface WorkerFlags {
   untagged?: boolean;
   threads?: number;
   concurrency?: number;
+  recycleAfterTasks?: number;
+  recycleAfterHours?: number;
   queue: string;
   dataDir?: string;
 }
@@ -32,6 +34,8 @@ export function registerWorker(program: Command): void {
     .option('--queue <name>', 'queue to consume', 'tasks')
     .option('--tags <a,b>', 'take the tasks routed to these tags (millrace server --route task=tag:share) instead of untagged ones', tagsOption, [])
     .option('--untagged', 'with --tags, take untagged tasks as well')
+    .option('--recycle-after-tasks <n>', 'replace each worker thread after this many tasks (contains leaks in handlers)', intOption(1, 1_000_000_000))
+    .option('--recycle-after-hours <h>', 'replace each worker thread after this many hours', intOption(1, 10_000))
     .option('--data-dir <dir>', 'embedded state directory (default: MILLRACE_DATA_DIR or ./.millrace)')
     .action(async (flags: WorkerFlags) => {
       if (flags.tasks === undefined && flags.queries !== true) throw new InvalidArgumentError('give --tasks <module>, --queries, or both');
@@ -40,7 +44,9 @@ export function registerWorker(program: Command): void {
       try {
         if (flags.tasks !== undefined) {
           // No orchestrator in this process: results always travel through the result queue.
-          const worker = await millrace.startWorker({ tasks: flags.tasks, concurrency: flags.concurrency, queueName: flags.queue, tags: flags.tags, untagged: flags.untagged, resultsInProcess: false });
+          const worker = await millrace.startWorker({ tasks: flags.tasks, concurrency: flags.concurrency, queueName: flags.queue, tags: flags.tags, untagged: flags.untagged, resultsInProcess: false,
+            recycle: flags.recycleAfterTasks === undefined && flags.recycleAfterHours === undefined ? undefined : { afterRuns: flags.recycleAfterTasks, afterMs: flags.recycleAfterHours === undefined ? undefined : flags.recycleAfterHours * 3_600_000 },
+          });
           millrace.logger.info({ tasks: worker.pool.tasks.map((t) => t.name), threads: worker.pool.stats.size, queue: flags.queue, tags: flags.tags, queues: worker.queues, backends: millrace.describeBackends }, 'worker started');
           workers.push(worker);
         }
