@@ -11,12 +11,15 @@ import { pathToFileURL } from 'node:url';
 import { MillraceError } from '../core/errors.js';
 import { isProcessDefinition, type ProcessDefinition } from '../jobs/process-definition.js';
 import { isScheduleDefinition, type ScheduleDefinition } from '../jobs/schedule.js';
+import { isPipelineDefinition, type PipelineDefinition } from '../streams/runtime/pipeline.js';
 
 export interface LoadedModule {
   url: URL;
   processes: ProcessDefinition[];
   /** Schedules it exports (`defineSchedule`): `millrace server` runs them. */
   schedules: ScheduleDefinition[];
+  /** Stream pipelines it exports: `millrace server` reports their status. */
+  pipelines: PipelineDefinition[];
 }
 
 const INDEX_FILES = ['index.ts', 'index.js', 'index.mjs'];
@@ -31,7 +34,7 @@ export async function loadUserModule(path: string): Promise<LoadedModule> {
   } catch (error) {
     throw new MillraceError('CONFIG_INVALID', `cannot load ${file}: ${(error as Error).message}`, { path: file }, { cause: error });
   }
-  return { url: pathToFileURL(file), processes: findProcesses(exports), schedules: Object.values(exports).filter(isScheduleDefinition) };
+  return { url: pathToFileURL(file), processes: findProcesses(exports), schedules: Object.values(exports).filter(isScheduleDefinition), pipelines: Object.values(exports).filter(isPipelineDefinition) };
 }
 
 /** Process definitions among a module's exports, and one level inside exported objects (e.g. `job.process`). */

@@ -11,7 +11,9 @@ import { createMillrace, type RunningWorker } from '../../runtime/millrace.js';
 import { TokenRegistry } from '../../server/auth/token-registry.js';
 import { parseRoute, type TaskRoute } from '../../jobs/task-routing.js';
 import { Scheduler } from '../../jobs/scheduler.js';
+import type { FastifyInstance } from 'fastify';
 import { registerDatasetRoutes } from '../../queries/http/dataset-routes.js';
+import { registerStreamRoutes } from '../../streams/http/stream-routes.js';
 import { startQueries } from '../../runtime/query-system.js';
 import { assertLoopback, createServer } from '../../server/create-server.js';
 import { loadUserModule, type LoadedModule } from '../module-loader.js';
@@ -75,7 +77,10 @@ export function registerServer(program: Command): void {
           queue: millrace.queue,
           events: millrace.events,
           log: millrace.log,
-          plugins: queries === undefined ? [] : [(server) => registerDatasetRoutes(server, queries.service)],
+          plugins: [
+            (server) => registerStreamRoutes(server, { log: millrace.log, checkpoints: millrace.checkpoints, pipelines: loaded.flatMap((m) => m.pipelines) }),
+            ...(queries === undefined ? [] : [(server: FastifyInstance) => registerDatasetRoutes(server, queries.service)]),
+          ],
           workerStats: workers.length === 0 ? undefined : () => sumStats(workers),
           tokens,
           logger: millrace.logger,
