@@ -3,7 +3,7 @@ import type { JSX } from 'preact';
 import { useMemo } from 'preact/hooks';
 import { DEFAULT_LAYOUT, layoutDag } from './dag-layout.js';
 import { elapsed, formatDuration } from './format.js';
-import { STATE_LABELS, stepState } from './step-state.js';
+import { STATE_LABELS, stepEnd, stepState } from './step-state.js';
 import type { ProcessView } from './types.js';
 
 export function Dag({ view, now }: { view: ProcessView; now: number }): JSX.Element {
@@ -26,7 +26,7 @@ export function Dag({ view, now }: { view: ProcessView; now: number }): JSX.Elem
           const state = stepState(step, view);
           const counts = step.tasks === 0 && step.status !== 'pending' ? 'no tasks' : `${step.completed}/${step.tasks || '?'} done`;
           const extra = [step.failed > 0 ? `${step.failed} failed` : '', step.retries > 0 ? `${step.retries} ${step.retries === 1 ? 'retry' : 'retries'}` : ''].filter(Boolean).join(' · ');
-          const time = formatDuration(elapsed(step.startedAt, step.finishedAt, now));
+          const time = formatDuration(elapsed(step.startedAt, stepEnd(step, view), now));
           const label = `${step.name}: ${STATE_LABELS[state]}, ${counts}${extra ? `, ${extra}` : ''}`;
           return (
             <g key={node.name} class={`dag-node state-${state}`} data-step={step.name} data-state={state} transform={`translate(${node.x},${node.y})`} role="img" aria-label={label}>

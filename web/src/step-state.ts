@@ -28,3 +28,8 @@ export function stepState(step: StepView, process: Pick<ProcessView, 'status' | 
   if (process.status === 'cancelled') return 'stopped';
   return step.failed > 0 || step.retries > 0 ? 'retried' : 'running';
 }
+
+/** When a step stopped: its own end, or the process's when the process ended around it. */
+export function stepEnd(step: StepView, process: Pick<ProcessView, 'status' | 'finishedAt'>): number | undefined {
+  return step.finishedAt ?? (process.status === 'running' ? undefined : process.finishedAt);
+}

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_LAYOUT, layoutDag } from '../../../web/src/dag-layout.js';
-import { stepState } from '../../../web/src/step-state.js';
+import { stepEnd, stepState } from '../../../web/src/step-state.js';
 import type { StepView } from '../../../web/src/types.js';
 
 describe('layoutDag', () => {
@@ -51,5 +51,11 @@ describe('stepState', () => {
     assert.equal(stepState({ ...step, status: 'running' }, { status: 'cancelled' }), 'stopped');
     assert.equal(stepState({ ...step, status: 'pending' }, { status: 'running' }), 'pending');
     assert.equal(stepState({ ...step, status: 'skipped' }, { status: 'completed' }), 'skipped');
+  });
+
+  it('ends a stopped step\'s clock when its process ended', () => {
+    assert.equal(stepEnd({ ...step, status: 'running', startedAt: 1 }, { status: 'cancelled', finishedAt: 9 }), 9);
+    assert.equal(stepEnd({ ...step, status: 'running', startedAt: 1 }, { status: 'running' }), undefined);
+    assert.equal(stepEnd({ ...step, status: 'completed', startedAt: 1, finishedAt: 5 }, { status: 'completed', finishedAt: 9 }), 5);
   });
 });

@@ -7,7 +7,7 @@ import { elapsed, formatDuration, formatTime } from '../format.js';
 import { useNow } from '../hooks.js';
 import { useProcessUpdates } from '../live.js';
 import { Link } from '../router.js';
-import { STATE_LABELS, stepState } from '../step-state.js';
+import { STATE_LABELS, stepEnd, stepState } from '../step-state.js';
 import type { ProcessView, Session, StoredEvent, TaskFailureNote } from '../types.js';
 
 const MAX_FAILURES_SHOWN = 100;
@@ -93,7 +93,7 @@ export function ProcessPage({ processId, session }: { processId: string; session
               <td>{step.completed} / {step.tasks}</td>
               <td>{step.failed}</td>
               <td>{step.retries}</td>
-              <td>{formatDuration(elapsed(step.startedAt, step.finishedAt, now))}</td>
+              <td>{formatDuration(elapsed(step.startedAt, stepEnd(step, view), now))}</td>
             </tr>
           ))}
         </tbody>
