@@ -21,6 +21,8 @@ import type { TaskQueue } from '../ports/task-queue.js';
 import { createMetrics, type MetricsSources } from './metrics.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { registerDialRoutes } from './routes/dials.js';
+import { registerScalingRoutes } from './routes/scaling.js';
+import type { QueueScalerStatus } from '../workers/scaler/queue-scaler.js';
 import type { Log } from '../ports/log.js';
 import { errorHandler, body } from './http-errors.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -36,6 +38,8 @@ export type RoutePlugin = (app: FastifyInstance) => void | Promise<void>;
 export interface CreateServerOptions {
   orchestrator: Orchestrator;
   queue: TaskQueue;
+  /** The cluster scaler's state, for `/api/scaling` and `/metrics`. */
+  scaling?: () => QueueScalerStatus;
   /** Where the engine's dials live; without it, no `/api/dials`. */
   log?: Log;
   logger: Logger;
@@ -98,7 +102,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       Object.assign(new Error(`more than ${context.max} requests a minute with this token; retry in ${Math.ceil(context.ttl / 1000)} s`), { statusCode: 429, code: 'RATE_LIMITED' }),
   });
   const queues = options.queues ?? [options.orchestrator.taskQueue, options.orchestrator.resultQueue];
-  const metrics = createMetrics({ index: options.orchestrator.index, queue: options.queue, queues, workerStats: options.workerStats });
+  const metrics = createMetrics({ index: options.orchestrator.index, queue: options.queue, queues, workerStats: options.workerStats, desiredWorkers: options.scaling });
   app.addHook('onResponse', async (request, reply) => {
     metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
@@ -107,6 +111,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   registerProcessRoutes(app, options.orchestrator);
   registerQueueRoutes(app, options.queue, queues);
   if (options.log !== undefined) registerDialRoutes(app, options.log);
+  registerScalingRoutes(app, options.scaling);
   registerLiveRoutes(app, { orchestrator: options.orchestrator, queue: options.queue, queues, events: options.events, tokens: options.tokens, clock: options.clock ?? new SystemClock(), logger: options.logger });
   if (options.dashboard !== false) await registerDashboard(app, options.dashboard);
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));

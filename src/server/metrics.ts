@@ -14,6 +14,7 @@
  * | `millrace_queue_redeliveries` | gauge | queue (since the queue was created) |
  * | `millrace_worker_tasks_total` | gauge | outcome (this process's workers) |
  * | `millrace_scaler_threads` | gauge | kind (current, desired) |
+ * | `millrace_scaler_desired_workers` | gauge | queue (the cluster scaler's figure) |
  * | `millrace_scaler_changes_total` | gauge | direction (up, down) |
  * | `millrace_http_request_duration_seconds` | histogram | method, route, status |
  * | `process_*`, `nodejs_*` | | Node's own (memory, CPU, event loop lag) |
@@ -30,6 +31,8 @@ export interface MetricsSources {
   queues: readonly string[];
   /** Counts of the workers in this process, if any. */
   workerStats?: () => { succeeded: number; retried: number; failed: number; deadLettered: number; redeliveries: number };
+  /** The cluster scaler's state, when one runs. */
+  desiredWorkers?: () => { queue: string; desired: number };
   /** The embedded scaler's state, when the pool autoscales. */
   scaler?: () => ScalerStatus | undefined;
 }
@@ -100,6 +103,16 @@ export function createMetrics(sources: MetricsSources): ServerMetrics {
         if (status === undefined) return;
         this.set({ direction: 'up' }, status.changes.up);
         this.set({ direction: 'down' }, status.changes.down);
+      },
+    });
+  }
+  if (sources.desiredWorkers !== undefined) {
+    const desired = sources.desiredWorkers;
+    new Gauge({
+      name: 'millrace_scaler_desired_workers', help: 'Worker processes the cluster scaler asks for, per queue', labelNames: ['queue'], registers: [registry],
+      collect() {
+        const status = desired();
+        this.set({ queue: status.queue }, status.desired);
       },
     });
   }

@@ -15,6 +15,9 @@ import type { FastifyInstance } from 'fastify';
 import { registerDatasetRoutes } from '../../queries/http/dataset-routes.js';
 import { registerStreamRoutes } from '../../streams/http/stream-routes.js';
 import { startQueries } from '../../runtime/query-system.js';
+import type { TaskEnded } from '../../jobs/process-index.js';
+import { QueueScaler } from '../../workers/scaler/queue-scaler.js';
+import { scaleHook } from '../scale-hook.js';
 import { assertLoopback, createServer } from '../../server/create-server.js';
 import { loadUserModule, type LoadedModule } from '../module-loader.js';
 import { intOption } from '../parse.js';
@@ -23,6 +26,9 @@ import { untilStopSignal } from '../signals.js';
 type AuthMode = 'none' | 'tokens';
 
 interface ServerFlags {
+  scale?: { min: number; max: number };
+  threadsPerWorker: number;
+  scaleHook?: string;
   queries: boolean;
   queryThreads?: number;
   route: TaskRoute[];
@@ -44,6 +50,9 @@ export function registerServer(program: Command): void {
     .option('--auth <mode>', 'none (loopback only) | tokens (every route but health needs a bearer token)', authOption, (process.env.MILLRACE_AUTH ?? 'none') as AuthMode)
     .option('--port <n>', 'port to listen on (0: any free port)', intOption(0, 65_535), DEFAULT_PORT)
     .option('--threads <n>', 'worker threads running tasks here (default: cores when embedded, 0 with MILLRACE_QUEUE set)', intOption(0, 1024))
+    .option('--scale <min-max>', 'run the cluster scaler: how many workers the task queue needs, within these bounds (GET /api/scaling, /metrics)', rangeOption)
+    .option('--threads-per-worker <n>', 'threads of each worker process, for the scaler', intOption(1, 1024), 1)
+    .option('--scale-hook <command>', 'shell command run when the desired worker count changes (MILLRACE_DESIRED_WORKERS in its environment)')
     .option('--no-queries', 'do not serve dataset queries (/api/datasets)')
     .option('--query-threads <n>', 'threads answering query strips here (default: cores when embedded, 0 with MILLRACE_QUEUE set: millrace worker --queries does)', intOption(0, 1024))
     .option('--route <task=tag:share>', 'send a share of a task type to workers with a tag, e.g. resize=v2:0.1 (repeatable)', collectRoute, [])
@@ -63,6 +72,15 @@ export function registerServer(program: Command): void {
           for (const module of loaded) workers.push(await millrace.startWorker({ tasks: module.url, threads }));
         }
         await millrace.startOrchestrator();
+        const scaler = flags.scale === undefined ? undefined : new QueueScaler({
+          queue: millrace.queue, queueName: millrace.orchestrator.taskQueue, policy: flags.scale, threadsPerWorker: flags.threadsPerWorker,
+          clock: new SystemClock(), logger: millrace.logger,
+          onChange: flags.scaleHook === undefined ? undefined : scaleHook(flags.scaleHook, millrace.orchestrator.taskQueue, millrace.logger),
+        });
+        if (scaler !== undefined) {
+          millrace.orchestrator.index.events.on('task', (task: TaskEnded) => scaler.taskEnded(task));
+          scaler.start();
+        }
         const queries = flags.queries ? await startQueries(millrace, { threads: flags.queryThreads }) : undefined;
         const schedules = loaded.flatMap((m) => m.schedules);
         const scheduler = schedules.length === 0 ? undefined : new Scheduler({
@@ -77,6 +95,7 @@ export function registerServer(program: Command): void {
           queue: millrace.queue,
           events: millrace.events,
           log: millrace.log,
+          scaling: scaler === undefined ? undefined : () => scaler.status(),
           plugins: [
             (server) => registerStreamRoutes(server, { log: millrace.log, checkpoints: millrace.checkpoints, pipelines: loaded.flatMap((m) => m.pipelines) }),
             ...(queries === undefined ? [] : [(server: FastifyInstance) => registerDatasetRoutes(server, queries.service)]),
@@ -96,6 +115,7 @@ export function registerServer(program: Command): void {
         await untilStopSignal(millrace.logger, 'stopping: no new requests, finishing tasks in hand');
         await app.close();
         await scheduler?.stop();
+        await scaler?.stop();
         await queries?.close();
         for (const worker of workers) await worker.stop({ drain: true });
         workers.length = 0;
@@ -127,4 +147,12 @@ function collectRoute(value: string, previous: TaskRoute[]): TaskRoute[] {
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
+}
+
+function rangeOption(value: string): { min: number; max: number } {
+  const match = /^(\d+)-(\d+)$/.exec(value.trim());
+  const min = Number(match?.[1]);
+  const max = Number(match?.[2]);
+  if (match === null || min < 1 || max < min || max > 10_000) throw new InvalidArgumentError(`--scale must read <min>-<max> with 1 ≤ min ≤ max ≤ 10000, got "${value}"`);
+  return { min, max };
 }

@@ -1,0 +1,44 @@
+/**
+ * @module workers/scaler/prescale
+ * Known peaks, scaled for ahead of time: from each fire time of a cron
+ * schedule, for `forMinutes`, the scaler keeps at least `min` workers
+ * ("everyone starts at 9": `{ cron: '45 8 * * 1-5', timezone: 'Europe/Berlin', min: 20, forMinutes: 120 }`).
+ */
+import { Cron } from 'croner';
+import { MillraceError } from '../../core/errors.js';
+
+export interface PrescaleWindow {
+  cron: string;
+  /** @defaultValue `'UTC'` */
+  timezone?: string;
+  /** Workers to keep at least, inside the window. */
+  min: number;
+  forMinutes: number;
+}
+
+/** The largest `min` of the windows open at `now`, or 0. */
+export function prescaleMin(windows: readonly PrescaleWindow[], now: number): number {
+  let floor = 0;
+  for (const window of windows) {
+    const cron = new Cron(window.cron, { timezone: window.timezone ?? 'UTC', paused: true });
+    // The latest fire time at or before now: step back from the window's length before now.
+    const from = new Date(now - window.forMinutes * 60_000);
+    const fire = cron.nextRun(from);
+    if (fire !== null && fire.getTime() <= now) floor = Math.max(floor, window.min);
+  }
+  return floor;
+}
+
+/** @throws `CONFIG_INVALID` naming the window */
+export function validatePrescale(windows: readonly PrescaleWindow[]): void {
+  windows.forEach((window, i) => {
+    const where = `prescale window ${i + 1}`;
+    try {
+      new Cron(window.cron, { timezone: window.timezone ?? 'UTC', paused: true }).nextRun();
+    } catch (error) {
+      throw new MillraceError('CONFIG_INVALID', `${where}: cron "${window.cron}" is not valid: ${(error as Error).message}`, { field: 'prescale' });
+    }
+    if (!Number.isInteger(window.min) || window.min < 1) throw new MillraceError('CONFIG_INVALID', `${where}: min must be an integer ≥ 1`, { field: 'prescale' });
+    if (!(window.forMinutes > 0)) throw new MillraceError('CONFIG_INVALID', `${where}: forMinutes must be > 0`, { field: 'prescale' });
+  });
+}
