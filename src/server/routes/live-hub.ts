@@ -101,9 +101,10 @@ export class LiveHub {
 
   constructor(private readonly options: LiveHubOptions) {}
 
-  /** The queue samples kept, oldest first. */
+  /** The queue samples of the last `keepSamples × sampleMs`, oldest first (older ones predate a pause with nobody watching). */
   recentSamples(): QueueSample[] {
-    return [...this.samples];
+    const since = this.options.clock.now() - (this.options.keepSamples ?? 180) * (this.options.sampleMs ?? 2000);
+    return this.samples.filter((sample) => sample.at >= since);
   }
 
   /** Adds a listener; the hub runs while it has one. Resolves once following. */

@@ -25,7 +25,8 @@ export function ProcessPage({ processId, session }: { processId: string; session
     setFailures([]);
     setHistoryRead(false);
     api<ProcessView>(`/api/processes/${encodeURIComponent(processId)}`)
-      .then((v) => current && (setView(v), setError(undefined)))
+      // A live update may have arrived first, and be newer than this read.
+      .then((v) => current && (setView((known) => (known !== undefined && progressOf(known) > progressOf(v) ? known : v)), setError(undefined)))
       .catch((e: unknown) => current && setError(e instanceof ApiError && e.status === 404 ? `No process ${processId}.` : describeError(e)));
     return () => {
       current = false;
@@ -174,6 +175,12 @@ function merge(known: TaskFailureNote[], more: TaskFailureNote[]): TaskFailureNo
   const byKey = new Map(known.map((f) => [`${f.taskId}#${f.attempt}`, f]));
   for (const f of more) byKey.set(`${f.taskId}#${f.attempt}`, f);
   return [...byKey.values()].sort((a, b) => a.at - b.at);
+}
+
+/** Grows with every event a process records (a retry moves one count to another; ties go to the newer arrival). */
+function progressOf(view: ProcessView): number {
+  const steps = view.steps.reduce((sum, s) => sum + s.completed + s.failed + s.retries + (s.status === 'pending' ? 0 : 1) + (s.finishedAt === undefined ? 0 : 1), 0);
+  return (view.status === 'running' ? 0 : 1e9) + steps;
 }
 
 function preview(value: unknown): string {

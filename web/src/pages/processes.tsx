@@ -1,6 +1,6 @@
 /** The processes list: newest first, filtered by status and definition, kept current by the live stream. */
 import type { JSX } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, describeError } from '../api.js';
 import { elapsed, formatDuration, formatTime } from '../format.js';
 import { useNow } from '../hooks.js';
@@ -16,8 +16,11 @@ export function ProcessesPage({ session }: { session: Session }): JSX.Element {
   const status = query.get('status') ?? '';
   const definition = query.get('definition') ?? '';
   const [processes, setProcesses] = useState<ProcessSummary[] | undefined>();
+  // Live summaries seen while the list loads: the read may predate them.
+  const early = useRef(new Map<string, ProcessSummary>());
   const [error, setError] = useState<string | undefined>();
   const now = useNow();
+  const matches = (p: ProcessSummary): boolean => (status === '' || p.status === status) && (definition === '' || p.definition === definition);
 
   useEffect(() => {
     const params = new URLSearchParams({ limit: String(LIMIT) });
@@ -25,8 +28,13 @@ export function ProcessesPage({ session }: { session: Session }): JSX.Element {
     if (definition !== '') params.set('definition', definition);
     let current = true;
     setProcesses(undefined);
+    early.current.clear();
     api<{ processes: ProcessSummary[] }>(`/api/processes?${params}`)
-      .then((body) => current && (setProcesses(body.processes), setError(undefined)))
+      .then((body) => {
+        if (!current) return;
+        setProcesses(merge([], merge(body.processes, [...early.current.values()], LIMIT * 2).filter(matches)));
+        setError(undefined);
+      })
       .catch((e: unknown) => current && setError(describeError(e)));
     return () => {
       current = false;
@@ -39,11 +47,10 @@ export function ProcessesPage({ session }: { session: Session }): JSX.Element {
       ...(view.finishedAt !== undefined ? { finishedAt: view.finishedAt } : {}),
       ...(view.failure !== undefined ? { reason: view.failure.reason } : view.cancelReason !== undefined ? { reason: view.cancelReason } : {}),
     };
-    const matches = (status === '' || summary.status === status) && (definition === '' || summary.definition === definition);
+    early.current.set(summary.processId, summary);
     setProcesses((list) => {
       if (list === undefined) return list;
-      const rest = list.filter((p) => p.processId !== summary.processId);
-      return (matches ? [...rest, summary] : rest).sort((a, b) => b.startedAt - a.startedAt).slice(0, LIMIT);
+      return matches(summary) ? merge(list, [summary]) : list.filter((p) => p.processId !== summary.processId);
     });
   }, [status, definition]);
 
@@ -95,6 +102,16 @@ export function ProcessesPage({ session }: { session: Session }): JSX.Element {
       )}
     </section>
   );
+}
+
+/** Adds or replaces summaries, newest first; a running one never replaces one that has ended. */
+function merge(list: ProcessSummary[], updates: ProcessSummary[], limit = LIMIT): ProcessSummary[] {
+  const byId = new Map(list.map((p) => [p.processId, p]));
+  for (const update of updates) {
+    const known = byId.get(update.processId);
+    if (known === undefined || known.status === 'running' || update.status !== 'running') byId.set(update.processId, update);
+  }
+  return [...byId.values()].sort((a, b) => b.startedAt - a.startedAt).slice(0, limit);
 }
 
 /** Starts a process by definition name with a JSON input (needs an operate token). */
