@@ -22,7 +22,8 @@
  * 4 MiB chunks, so generation runs at a few hundred MB/s.
  */
 import { open } from 'node:fs/promises';
-import { utf8, pagePath, formatStamp, mulberry32, int, zipf, NEWLINE, QUOTE, DASH, DASHES, NO_USER, OPEN_STAMP, CLOSE_STAMP, OPEN_REFERER, BETWEEN_QUOTES, TIMED_OUT, NO_PROTOCOL, METHODS, PROTOCOLS, STATUSES, QUERIES, USERS, REFERERS, AGENTS, LATIN_AGENTS, JUNK } from './log-vocabulary.js';
+import { seededRandom } from '../../src/core/seeded-random.js';
+import { utf8, pagePath, formatStamp, int, zipf, NEWLINE, QUOTE, DASH, DASHES, NO_USER, OPEN_STAMP, CLOSE_STAMP, OPEN_REFERER, BETWEEN_QUOTES, TIMED_OUT, NO_PROTOCOL, METHODS, PROTOCOLS, STATUSES, QUERIES, USERS, REFERERS, AGENTS, LATIN_AGENTS, JUNK } from './log-vocabulary.js';
 
 /** What {@link generateLogs} wrote. */
 export interface GeneratedLogs {
@@ -88,7 +89,7 @@ const MAX_LINE_BYTES = 1024;
  * line and encoding it costs three times as much.
  */
 export function createLogGenerator(seed: number): LogGenerator {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const pages = Array.from({ length: PAGES }, (_, rank) => utf8(pagePath(rank, random)));
   const pickPage = zipf(PAGES, random);
   const hosts = Array.from({ length: HOSTS }, () => utf8(`${1 + int(random, 223)}.${int(random, 256)}.${int(random, 256)}.${1 + int(random, 254)}`));

@@ -26,7 +26,7 @@ import type { TaskQueue } from '../ports/task-queue.js';
 import { Orchestrator } from '../jobs/orchestrator.js';
 import type { ProcessDefinition } from '../jobs/process-definition.js';
 import type { ProcessView } from '../jobs/process-view.js';
-import { TaskWorker, type TaskWorkerStats } from '../workers/task-worker.js';
+import { TaskWorker, sumWorkerStats, type TaskWorkerStats } from '../workers/task-worker.js';
 import { WorkerPool, type WorkerPoolStats } from '../workers/worker-pool.js';
 import { PoolScaler } from '../workers/scaler/pool-scaler.js';
 import type { ScalingPolicy } from '../workers/scaler/scaling-policy.js';
@@ -260,12 +260,6 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
       await opened.close();
     },
   };
-}
-
-function sumWorkerStats(all: readonly TaskWorkerStats[]): TaskWorkerStats {
-  const total: TaskWorkerStats = { succeeded: 0, retried: 0, failed: 0, deadLettered: 0, redeliveries: 0 };
-  for (const stats of all) for (const key of Object.keys(total) as Array<keyof TaskWorkerStats>) total[key] += stats[key];
-  return total;
 }
 
 /** The thread entry next to this file, as `.ts` from source or `.js` when built. */

@@ -85,6 +85,13 @@ export interface TaskWorkerStats {
   redeliveries: number;
 }
 
+/** Counts of several workers (or consumers) added up. */
+export function sumWorkerStats(all: readonly TaskWorkerStats[]): TaskWorkerStats {
+  const total: TaskWorkerStats = { succeeded: 0, retried: 0, failed: 0, deadLettered: 0, redeliveries: 0 };
+  for (const stats of all) for (const key of Object.keys(total) as Array<keyof TaskWorkerStats>) total[key] += stats[key];
+  return total;
+}
+
 export class TaskWorker {
   private consumer: Consumer | undefined;
   private readonly clock: Clock;

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { generateLogs } from '../../examples/page-hits/index.js';
-import { seededRandom } from '../../src/cli/demo/corpus.js';
+import { seededRandom } from '../../src/core/seeded-random.js';
 
 const child = new URL('./page-hits-child.ts', import.meta.url).pathname;
 const SEED = Number(process.env.MILLRACE_FAULT_SEED ?? 11);

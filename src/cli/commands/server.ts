@@ -17,6 +17,7 @@ import { registerStreamRoutes } from '../../streams/http/stream-routes.js';
 import { startQueries } from '../../runtime/query-system.js';
 import type { TaskEnded } from '../../jobs/process-index.js';
 import { QueueScaler } from '../../workers/scaler/queue-scaler.js';
+import { sumWorkerStats } from '../../workers/task-worker.js';
 import { scaleHook } from '../scale-hook.js';
 import { assertLoopback, createServer } from '../../server/create-server.js';
 import { loadUserModule, type LoadedModule } from '../module-loader.js';
@@ -100,7 +101,7 @@ export function registerServer(program: Command): void {
             (server) => registerStreamRoutes(server, { log: millrace.log, checkpoints: millrace.checkpoints, pipelines: loaded.flatMap((m) => m.pipelines) }),
             ...(queries === undefined ? [] : [(server: FastifyInstance) => registerDatasetRoutes(server, queries.service)]),
           ],
-          workerStats: workers.length === 0 ? undefined : () => sumStats(workers),
+          workerStats: workers.length === 0 ? undefined : () => sumWorkerStats(workers.map((worker) => worker.stats())),
           tokens,
           logger: millrace.logger,
           ready: () => ({ ready: true, detail: { backends: millrace.describeBackends, workers: workers.length } }),
@@ -130,15 +131,6 @@ export function registerServer(program: Command): void {
 function authOption(value: string): AuthMode {
   if (value !== 'none' && value !== 'tokens') throw new InvalidArgumentError(`--auth must be none or tokens, got "${value}"`);
   return value;
-}
-
-function sumStats(workers: readonly RunningWorker[]): { succeeded: number; retried: number; failed: number; deadLettered: number; redeliveries: number } {
-  const total = { succeeded: 0, retried: 0, failed: 0, deadLettered: 0, redeliveries: 0 };
-  for (const worker of workers) {
-    const stats = worker.stats();
-    for (const key of Object.keys(total) as Array<keyof typeof total>) total[key] += stats[key];
-  }
-  return total;
 }
 
 function collectRoute(value: string, previous: TaskRoute[]): TaskRoute[] {

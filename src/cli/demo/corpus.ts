@@ -5,18 +5,6 @@
  * Seeded, so every run counts the same words and the answer can be checked.
  */
 
-/** Small, fast, seedable PRNG (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const SYLLABLES = ['ka', 'lo', 'mi', 'ra', 'sen', 'tu', 'vo', 'ne', 'di', 'pa', 'qua', 'ri', 'zo', 'fe', 'gu', 'shi'];
 
 /** A vocabulary of distinct pseudo-words. */

@@ -5,7 +5,7 @@
  * Seeded: the same seed duplicates and shuffles the same way.
  */
 import type { OutgoingMessage, TaskQueue } from '../../../src/ports/task-queue.js';
-import { seededRandom } from '../../../src/cli/demo/corpus.js';
+import { seededRandom } from '../../../src/core/seeded-random.js';
 
 export interface DuplicationStats {
   published: number;

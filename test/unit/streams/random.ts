@@ -2,17 +2,9 @@
 // property test replays the same cases on every run and machine.
 import type { Aggregate } from '../../../src/streams/aggregates/aggregate.js';
 
-/** mulberry32: a tiny seeded PRNG with a uniform float in [0, 1). */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG with a uniform float in [0, 1) (the engine's own). */
+export { seededRandom as prng } from '../../../src/core/seeded-random.js';
+
 
 /** A whole number in [low, high]. */
 export function intIn(random: () => number, low: number, high: number): number {
