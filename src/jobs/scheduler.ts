@@ -6,7 +6,8 @@
  * each process once (the id decides) and the checkpoint's expected version
  * makes the loser re-read where the winner got to.
  */
-import type { Clock, Timer } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
+import { Repeating } from '../core/repeating.js';
 import { hasCode, messageOf } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { CheckpointStore } from '../ports/checkpoint-store.js';
@@ -24,25 +25,19 @@ export interface SchedulerOptions {
 }
 
 export class Scheduler {
-  private timer: Timer | undefined;
-  private checking: Promise<void> | undefined;
+  private readonly loop: Repeating;
 
-  constructor(private readonly options: SchedulerOptions) {}
-
-  start(): void {
-    if (this.timer !== undefined) return;
-    const tick = (): void => {
-      this.checking = this.check().then(() => undefined).finally(() => {
-        if (this.timer !== undefined) this.timer = this.options.clock.setTimer(tick, this.options.checkMs ?? 1000);
-      });
-    };
-    this.timer = this.options.clock.setTimer(tick, 0);
+  constructor(private readonly options: SchedulerOptions) {
+    // `check` reports a failing schedule itself; a round as a whole does not fail.
+    this.loop = new Repeating({ clock: options.clock, intervalMs: options.checkMs ?? 1000, firstDelayMs: 0, work: () => this.check(), onError: () => undefined });
   }
 
-  async stop(): Promise<void> {
-    this.timer?.cancel();
-    this.timer = undefined;
-    await this.checking;
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Starts what is due for every schedule (the timer calls this; tests may too). Returns the process ids started. */

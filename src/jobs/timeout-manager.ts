@@ -6,8 +6,9 @@
  * the backstop for a result lost with a dead worker; a slow handler is
  * stopped earlier by the worker's own execution timeout.
  */
-import type { Clock, Timer } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { messageOf } from '../core/errors.js';
+import { Repeating } from '../core/repeating.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessIndex } from './process-index.js';
 import type { ProcessManager } from './process-manager.js';
@@ -22,21 +23,19 @@ export interface TimeoutManagerOptions {
 }
 
 export class TimeoutManager {
-  private timer: Timer | undefined;
-  private checking: Promise<void> | undefined;
-  private running = false;
+  private readonly loop: Repeating;
 
-  constructor(private readonly options: TimeoutManagerOptions) {}
-
-  start(): void {
-    this.running = true;
-    this.schedule();
+  constructor(private readonly options: TimeoutManagerOptions) {
+    // `check` reports each task it could not time out; a round as a whole does not fail.
+    this.loop = new Repeating({ clock: options.clock, intervalMs: options.intervalMs ?? 1000, work: () => this.check(), onError: () => undefined });
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.timer?.cancel();
-    await this.checking;
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Sends `TryTimeoutTask` for every overdue task; resolves when the processes have decided. */
@@ -54,13 +53,4 @@ export class TimeoutManager {
     return overdue.length;
   }
 
-  private schedule(): void {
-    if (!this.running) return;
-    this.timer = this.options.clock.setTimer(() => {
-      this.checking = this.check().then(() => undefined).finally(() => {
-        this.checking = undefined;
-        this.schedule();
-      });
-    }, this.options.intervalMs ?? 1000);
-  }
 }

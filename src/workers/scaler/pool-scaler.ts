@@ -5,7 +5,8 @@
  * worker's concurrency with it) when told to. Each decision that changes
  * something is logged and kept (the last 100), for metrics and the API.
  */
-import type { Clock, Timer } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
+import { Repeating } from '../../core/repeating.js';
 import { MillraceError, messageOf } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { TaskQueue } from '../../ports/task-queue.js';
@@ -42,40 +43,30 @@ export interface ScalerStatus {
 const KEPT_DECISIONS = 100;
 
 export class PoolScaler {
-  private timer: Timer | undefined;
   private memory: ScalingMemory = initialMemory();
   private previous: { at: number; backlog: number; completed: number; busyMs: number } | undefined;
   private lastSample: ScalingSample | undefined;
   private desired: number;
   private readonly decisions: ScalingDecision[] = [];
   private readonly changes = { up: 0, down: 0 };
-  private running: Promise<void> | undefined;
   private policy: ScalingPolicy;
+  private readonly loop: Repeating;
 
   constructor(private readonly options: PoolScalerOptions) {
     this.policy = checked(options.policy);
     this.desired = options.pool.stats.size;
+    this.loop = new Repeating({
+      clock: options.clock, intervalMs: options.sampleMs ?? 1000, work: () => this.sample(),
+      onError: (error) => options.logger.warn({ error: messageOf(error) }, 'scaler could not take a sample'),
+    });
   }
 
   start(): void {
-    if (this.timer !== undefined) return;
-    const tick = (): void => {
-      const running = this.sample().then(
-        () => undefined,
-        (error: unknown) => this.options.logger.warn({ error: messageOf(error) }, 'scaler could not take a sample'),
-      );
-      this.running = running;
-      void running.finally(() => {
-        if (this.timer !== undefined) this.timer = this.options.clock.setTimer(tick, this.options.sampleMs ?? 1000);
-      });
-    };
-    this.timer = this.options.clock.setTimer(tick, this.options.sampleMs ?? 1000);
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.timer?.cancel();
-    this.timer = undefined;
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Changes the bounds and targets live (a dial); the next sample uses them. */

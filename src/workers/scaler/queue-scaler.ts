@@ -9,7 +9,8 @@
  * peaks. Without a count of live workers, the last figure it gave stands
  * for the current one.
  */
-import type { Clock, Timer } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
+import { Repeating } from '../../core/repeating.js';
 import { MillraceError, messageOf } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { TaskQueue } from '../../ports/task-queue.js';
@@ -53,14 +54,17 @@ export class QueueScaler {
   private ended = { count: 0, busyMs: 0 };
   private lastSample: ScalingSample | undefined;
   private readonly decisions: ScalingDecision[] = [];
-  private timer: Timer | undefined;
-  private running: Promise<void> | undefined;
+  private readonly loop: Repeating;
 
   constructor(private readonly options: QueueScalerOptions) {
     const problem = policyProblem(options.policy);
     if (problem !== undefined) throw new MillraceError('CONFIG_INVALID', `scaler: ${problem}`, { field: 'scaler' });
     validatePrescale(options.prescale ?? []);
     this.desired = options.policy.min;
+    this.loop = new Repeating({
+      clock: options.clock, intervalMs: options.sampleMs ?? 5000, work: () => this.sample(),
+      onError: (error) => options.logger.warn({ error: messageOf(error) }, 'scaler could not take a sample'),
+    });
   }
 
   /** Feed every ended task (the server passes its index's `task` events). */
@@ -70,21 +74,11 @@ export class QueueScaler {
   }
 
   start(): void {
-    if (this.timer !== undefined) return;
-    const tick = (): void => {
-      const running = this.sample().then(() => undefined, (error: unknown) => this.options.logger.warn({ error: messageOf(error) }, 'scaler could not take a sample'));
-      this.running = running;
-      void running.finally(() => {
-        if (this.timer !== undefined) this.timer = this.options.clock.setTimer(tick, this.options.sampleMs ?? 5000);
-      });
-    };
-    this.timer = this.options.clock.setTimer(tick, this.options.sampleMs ?? 5000);
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.timer?.cancel();
-    this.timer = undefined;
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   status(): QueueScalerStatus {
