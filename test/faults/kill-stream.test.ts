@@ -9,10 +9,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { SqliteLog } from '../../src/adapters/embedded/sqlite-log.js';
 import type { KeyedRecord, ResultRecord } from '../../src/streams/runtime/records.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
-import { expectedWindows, sequenceEvents, type SeqEvent } from './kill-stream-pipeline.js';
+import { readTopicValues, writeSequenceLog } from './support/sequence-log.js';
+import { expectedWindows, sequenceEvents } from './kill-stream-pipeline.js';
 
 const child = new URL('./kill-stream-child.ts', import.meta.url).pathname;
 const EVENTS = 12_000;
@@ -33,31 +33,13 @@ function runChild(path: string, killAfter: number): Promise<'done' | 'killed'> {
   });
 }
 
-async function prepare(path: string, events: readonly SeqEvent[]): Promise<void> {
-  const log = new SqliteLog({ path });
-  await log.createTopic('events', { partitions: 3 });
-  for (let i = 0; i < events.length; i += 1000) await log.append('events', events.slice(i, i + 1000).map((value, j) => ({ value, partition: (i + j) % 3 })));
-  await log.close();
-}
-
-async function readTopic(path: string, topic: string): Promise<unknown[]> {
-  const log = new SqliteLog({ path });
-  const info = await log.topicInfo(topic);
-  const values: unknown[] = [];
-  for (let partition = 0; partition < info.partitions; partition++) {
-    for (let offset = 0; offset < info.endOffsets[partition]!; offset += 5000) values.push(...(await log.read(topic, partition, offset, { limit: 5000 })).map((r) => r.value));
-  }
-  await log.close();
-  return values;
-}
-
 describe('fault: SIGKILL of a stream every N events', () => {
   let dir: TempDir;
   const events = sequenceEvents(EVENTS);
   before(async () => {
     dir = createTempDir('millrace-kill-stream-');
-    await prepare(dir.file('clean.db'), events);
-    await prepare(dir.file('faulty.db'), events);
+    await writeSequenceLog(dir.file('clean.db'), events);
+    await writeSequenceLog(dir.file('faulty.db'), events);
   });
   after(() => dir.remove());
 
@@ -70,14 +52,14 @@ describe('fault: SIGKILL of a stream every N events', () => {
     assert.ok(outcomes.filter((o) => o === 'killed').length >= 3, `killed at least 3 times (${outcomes.join(', ')})`);
 
     // Exactly once into the keyed topic: each event once.
-    const keyed = (await readTopic(dir.file('faulty.db'), 'seq.keyed')) as KeyedRecord[];
+    const keyed = (await readTopicValues(dir.file('faulty.db'), 'seq.keyed')) as KeyedRecord[];
     const sources = keyed.flatMap((r) => (r.t === 'e' ? [r.src] : []));
     assert.equal(sources.length, EVENTS, 'events in the keyed topic');
     assert.equal(new Set(sources).size, EVENTS, 'no event twice in the keyed topic');
 
     const expected = expectedWindows(events);
     for (const db of ['clean.db', 'faulty.db']) {
-      const results = (await readTopic(dir.file(db), 'seq-windows')) as Array<ResultRecord<number[]>>;
+      const results = (await readTopicValues(dir.file(db), 'seq-windows')) as Array<ResultRecord<number[]>>;
       const ids = results.map((r) => r.id);
       assert.equal(new Set(ids).size, ids.length, `${db}: no result written twice`);
       assert.ok(results.every((r) => r.kind === 'final'));
@@ -95,7 +77,7 @@ describe('fault: SIGKILL of a stream every N events', () => {
       assert.equal(duplicated, 0, `${db}: events counted twice in a window`);
       assert.deepEqual(new Map([...actual].sort()), new Map([...expected].sort()), `${db}: every window equals the batch recomputation`);
     }
-    assert.equal((await readTopic(dir.file('faulty.db'), 'seq.late')).length, 0);
-    assert.equal((await readTopic(dir.file('faulty.db'), 'seq.dead-letters')).length, 0);
+    assert.equal((await readTopicValues(dir.file('faulty.db'), 'seq.late')).length, 0);
+    assert.equal((await readTopicValues(dir.file('faulty.db'), 'seq.dead-letters')).length, 0);
   });
 });

@@ -10,13 +10,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { SqliteCheckpointStore } from '../../src/adapters/embedded/sqlite-checkpoint-store.js';
-import { SqliteLog } from '../../src/adapters/embedded/sqlite-log.js';
 import type { KeyedRecord, ResultRecord } from '../../src/streams/runtime/records.js';
-import { startPipeline } from '../../src/streams/runtime/run-pipeline.js';
-import { createStreamStore } from '../../src/streams/runtime/stream-store.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
-import { expectedWindows, sequenceEvents, sequencePipeline, type SeqEvent } from './kill-stream-pipeline.js';
+import { readTopicValues, runInOneProcess, writeSequenceLog } from './support/sequence-log.js';
+import { expectedWindows, sequenceEvents } from './kill-stream-pipeline.js';
 
 const child = new URL('./stream-runner-child.ts', import.meta.url).pathname;
 const EVENTS = 12_000;
@@ -39,42 +36,19 @@ function runRunner(path: string, id: string, killAfter: number): Promise<Outcome
   });
 }
 
-async function prepare(path: string, events: readonly SeqEvent[]): Promise<void> {
-  const log = new SqliteLog({ path });
-  await log.createTopic('events', { partitions: 3 });
-  for (let i = 0; i < events.length; i += 1000) await log.append('events', events.slice(i, i + 1000).map((value, j) => ({ value, partition: (i + j) % 3 })));
-  await log.close();
-}
-
-async function readTopic(path: string, topic: string): Promise<unknown[]> {
-  const log = new SqliteLog({ path });
-  const info = await log.topicInfo(topic);
-  const values: unknown[] = [];
-  for (let partition = 0; partition < info.partitions; partition++) {
-    for (let offset = 0; offset < info.endOffsets[partition]!; offset += 5000) values.push(...(await log.read(topic, partition, offset, { limit: 5000 })).map((r) => r.value));
-  }
-  await log.close();
-  return values;
-}
-
 describe('fault: stream tasks spread over runner processes that are killed and replaced', () => {
   let dir: TempDir;
   const events = sequenceEvents(EVENTS);
   before(async () => {
     dir = createTempDir('millrace-stream-runners-');
-    await prepare(dir.file('single.db'), events);
-    await prepare(dir.file('runners.db'), events);
+    await writeSequenceLog(dir.file('single.db'), events);
+    await writeSequenceLog(dir.file('runners.db'), events);
   });
   after(() => dir.remove());
 
   it('takes a dead runner\'s partitions over from their checkpoints; results equal a single-runner run, nothing lost or duplicated', async () => {
     // The reference: every task in one process.
-    const log = new SqliteLog({ path: dir.file('single.db') });
-    const checkpoints = new SqliteCheckpointStore({ database: log.database });
-    const ranges = (await log.topicInfo('events')).endOffsets.map((to) => ({ from: 0, to }));
-    await (await startPipeline(sequencePipeline(), { store: createStreamStore(log, checkpoints), ranges, batchSize: 97 })).done;
-    await checkpoints.close();
-    await log.close();
+    await runInOneProcess(dir.file('single.db'));
 
     // Two runners at a time; each killed one is replaced by a newcomer. The first few are killed, later ones run to the end.
     const killPlan = [3_000, 4_500, 3_500, 4_000, 0, 0, 0, 0];
@@ -105,14 +79,14 @@ describe('fault: stream tasks spread over runner processes that are killed and r
     assert.ok(outcomes.find((o) => o.id === 'r0')!.started.length > 0 && outcomes.find((o) => o.id === 'r1')!.started.length > 0, 'both first runners ran tasks');
     assert.ok([...ranOn.values()].filter((runners) => runners.size >= 2).length >= 3, 'tasks moved between runners');
 
-    const keyed = (await readTopic(dir.file('runners.db'), 'seq.keyed')) as KeyedRecord[];
+    const keyed = (await readTopicValues(dir.file('runners.db'), 'seq.keyed')) as KeyedRecord[];
     const sources = keyed.flatMap((r) => (r.t === 'e' ? [r.src] : []));
     assert.equal(sources.length, EVENTS, 'events in the keyed topic');
     assert.equal(new Set(sources).size, EVENTS, 'no event twice in the keyed topic');
 
     const expected = expectedWindows(events);
-    const single = (await readTopic(dir.file('single.db'), 'seq-windows')) as Array<ResultRecord<number[]>>;
-    const spread = (await readTopic(dir.file('runners.db'), 'seq-windows')) as Array<ResultRecord<number[]>>;
+    const single = (await readTopicValues(dir.file('single.db'), 'seq-windows')) as Array<ResultRecord<number[]>>;
+    const spread = (await readTopicValues(dir.file('runners.db'), 'seq-windows')) as Array<ResultRecord<number[]>>;
     const ids = spread.map((r) => r.id);
     assert.equal(new Set(ids).size, ids.length, 'no result written twice');
     const actual = new Map(spread.map((r) => [`${String(r.key)}@${r.start}-${r.end}`, r.value]));
@@ -129,7 +103,7 @@ describe('fault: stream tasks spread over runner processes that are killed and r
     assert.deepEqual(new Map([...actual].sort()), new Map([...expected].sort()), 'every window equals the batch recomputation');
     const byId = (results: Array<ResultRecord<number[]>>): Array<[string, number[]]> => results.map((r): [string, number[]] => [r.id, r.value]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     assert.deepEqual(byId(spread), byId(single), 'the same results, with the same ids, as one process running every task');
-    assert.equal((await readTopic(dir.file('runners.db'), 'seq.late')).length, 0);
-    assert.equal((await readTopic(dir.file('runners.db'), 'seq.dead-letters')).length, 0);
+    assert.equal((await readTopicValues(dir.file('runners.db'), 'seq.late')).length, 0);
+    assert.equal((await readTopicValues(dir.file('runners.db'), 'seq.dead-letters')).length, 0);
   });
 });

@@ -10,49 +10,25 @@ import assert from 'node:assert/strict';
 import { SqliteCheckpointStore } from '../../src/adapters/embedded/sqlite-checkpoint-store.js';
 import { SqliteLog } from '../../src/adapters/embedded/sqlite-log.js';
 import type { KeyedRecord, ResultRecord } from '../../src/streams/runtime/records.js';
-import { startPipeline } from '../../src/streams/runtime/run-pipeline.js';
 import { startRunnerThreads } from '../../src/streams/runtime/runner-threads.js';
-import { createStreamStore } from '../../src/streams/runtime/stream-store.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
-import { expectedWindows, sequenceEvents, sequencePipeline, type SeqEvent } from './kill-stream-pipeline.js';
+import { readTopicValues, runInOneProcess, writeSequenceLog } from './support/sequence-log.js';
+import { expectedWindows, sequenceEvents } from './kill-stream-pipeline.js';
 
 const EVENTS = 12_000;
-
-async function prepare(path: string, events: readonly SeqEvent[]): Promise<void> {
-  const log = new SqliteLog({ path });
-  await log.createTopic('events', { partitions: 3 });
-  for (let i = 0; i < events.length; i += 1000) await log.append('events', events.slice(i, i + 1000).map((value, j) => ({ value, partition: (i + j) % 3 })));
-  await log.close();
-}
-
-async function results(path: string, topic: string): Promise<unknown[]> {
-  const log = new SqliteLog({ path });
-  const info = await log.topicInfo(topic);
-  const values: unknown[] = [];
-  for (let partition = 0; partition < info.partitions; partition++) {
-    for (let offset = 0; offset < info.endOffsets[partition]!; offset += 5000) values.push(...(await log.read(topic, partition, offset, { limit: 5000 })).map((r) => r.value));
-  }
-  await log.close();
-  return values;
-}
 
 describe('fault: runner threads that die and are replaced', () => {
   let dir: TempDir;
   const events = sequenceEvents(EVENTS);
   before(async () => {
     dir = createTempDir('millrace-stream-threads-');
-    await prepare(dir.file('single.db'), events);
-    await prepare(dir.file('threads.db'), events);
+    await writeSequenceLog(dir.file('single.db'), events);
+    await writeSequenceLog(dir.file('threads.db'), events);
   });
   after(() => dir.remove());
 
   it('spreads the tasks over threads, survives three thread deaths, and equals a single-runner run', async () => {
-    const log = new SqliteLog({ path: dir.file('single.db') });
-    const checkpoints = new SqliteCheckpointStore({ database: log.database });
-    const ranges = (await log.topicInfo('events')).endOffsets.map((to) => ({ from: 0, to }));
-    await (await startPipeline(sequencePipeline(), { store: createStreamStore(log, checkpoints), ranges, batchSize: 97 })).done;
-    await checkpoints.close();
-    await log.close();
+    const ranges = await runInOneProcess(dir.file('single.db'));
 
     const budget = new Int32Array(new SharedArrayBuffer(4));
     budget[0] = 3;
@@ -67,12 +43,12 @@ describe('fault: runner threads that die and are replaced', () => {
     assert.equal(running.restarts, 3, 'three threads died and were replaced');
     assert.equal(running.runnerIds.length, 5);
 
-    const keyed = (await results(dir.file('threads.db'), 'seq.keyed')) as KeyedRecord[];
+    const keyed = (await readTopicValues(dir.file('threads.db'), 'seq.keyed')) as KeyedRecord[];
     const sources = keyed.flatMap((r) => (r.t === 'e' ? [r.src] : []));
     assert.equal(sources.length, EVENTS, 'events in the keyed topic');
     assert.equal(new Set(sources).size, EVENTS, 'no event twice in the keyed topic');
-    const spread = (await results(dir.file('threads.db'), 'seq-windows')) as Array<ResultRecord<number[]>>;
-    const single = (await results(dir.file('single.db'), 'seq-windows')) as Array<ResultRecord<number[]>>;
+    const spread = (await readTopicValues(dir.file('threads.db'), 'seq-windows')) as Array<ResultRecord<number[]>>;
+    const single = (await readTopicValues(dir.file('single.db'), 'seq-windows')) as Array<ResultRecord<number[]>>;
     const actual = new Map(spread.map((r) => [`${String(r.key)}@${r.start}-${r.end}`, r.value]));
     let lost = 0;
     let duplicated = 0;
