@@ -27,15 +27,12 @@ import type { StreamKey } from '../stream-key.js';
 import { SessionWindowOperator, type SavedSession } from '../windows/session-operator.js';
 import type { EmitStrategy } from '../windows/window-operator.js';
 import type { SessionWindow } from '../windows/window-spec.js';
-import { liftAggregate, type TaskWindowState, type WindowTaskCounters } from './window-state.js';
+import { liftAggregate, restoreProgress, type SavedProgress, type TaskWindowState, type WindowTaskCounters } from './window-state.js';
 
-interface Snapshot {
+interface Snapshot extends SavedProgress {
   v: 1;
   kind: 'session';
   sessions: Array<[StreamKey, Array<SavedSession<unknown>>]>;
-  marks: Array<[number, number]>;
-  idle: number[];
-  ended: number[];
   counters: WindowTaskCounters;
 }
 
@@ -82,18 +79,7 @@ export class SessionTaskState<Acc, Out> implements TaskWindowState<Acc, Out> {
     const snapshot = deserialize(bytes) as Snapshot;
     this.operator = this.freshOperator();
     for (const [key, sessions] of snapshot.sessions) for (const session of sessions) this.operator.restoreSession(key, session as SavedSession<Acc>);
-    for (const [partition, mark] of snapshot.marks) {
-      this.marks.set(partition, mark);
-      this.operator.advanceWatermark(partition, mark);
-    }
-    for (const partition of snapshot.idle) {
-      this.idle.add(partition);
-      this.operator.markIdle(partition);
-    }
-    for (const partition of snapshot.ended) {
-      this.ended.add(partition);
-      this.operator.advanceWatermark(partition, Number.POSITIVE_INFINITY);
-    }
+    restoreProgress(this, snapshot);
     this.operator.drain();
     this.counters = snapshot.counters;
   }

@@ -55,12 +55,9 @@ export function liftAggregate<Acc, Out>(aggregate: Aggregate<unknown, Acc, Out>)
   };
 }
 
-interface Snapshot {
+interface Snapshot extends SavedProgress {
   v: 1;
   partials: Array<[StreamKey, Array<[number, unknown]>]>;
-  marks: Array<[number, number]>;
-  idle: number[];
-  ended: number[];
   counters: WindowTaskCounters;
 }
 
@@ -82,6 +79,29 @@ export interface TaskWindowState<Acc, Out> {
   evict(watermark: number): void;
   snapshot(): Uint8Array;
   restore(bytes: Uint8Array): void;
+}
+
+/** The source partitions' progress as a snapshot holds it. */
+export interface SavedProgress {
+  marks: Array<[number, number]>;
+  idle: number[];
+  ended: number[];
+}
+
+/** Puts saved progress back into a task's state and replays it into its operator (before the operator drains). */
+export function restoreProgress(state: Pick<TaskWindowState<unknown, unknown>, 'marks' | 'idle' | 'ended'> & { operator: { advanceWatermark(partition: number, mark: number): unknown; markIdle(partition: number): unknown } }, saved: SavedProgress): void {
+  for (const [partition, mark] of saved.marks) {
+    state.marks.set(partition, mark);
+    state.operator.advanceWatermark(partition, mark);
+  }
+  for (const partition of saved.idle) {
+    state.idle.add(partition);
+    state.operator.markIdle(partition);
+  }
+  for (const partition of saved.ended) {
+    state.ended.add(partition);
+    state.operator.advanceWatermark(partition, Number.POSITIVE_INFINITY);
+  }
 }
 
 /** The operator and the state that rebuilds it. */
@@ -169,18 +189,7 @@ export class WindowState<Acc, Out> implements TaskWindowState<Acc, Out> {
       }
       this.partials.set(key, map);
     }
-    for (const [partition, mark] of snapshot.marks) {
-      this.marks.set(partition, mark);
-      this.operator.advanceWatermark(partition, mark);
-    }
-    for (const partition of snapshot.idle) {
-      this.idle.add(partition);
-      this.operator.markIdle(partition);
-    }
-    for (const partition of snapshot.ended) {
-      this.ended.add(partition);
-      this.operator.advanceWatermark(partition, Number.POSITIVE_INFINITY);
-    }
+    restoreProgress(this, snapshot);
     this.operator.drain();
     this.counters = snapshot.counters;
   }
