@@ -28,8 +28,9 @@
  * took half the time (`npm run bench -- dag`).
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { MillraceError } from '../core/errors.js';
+import { startModuleThread } from '../core/module-thread.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { TaskInfo } from './task-definition.js';
 import type { FromThread, RunRequest, TaskOutcome, ThreadData, ToThread } from './thread-protocol.js';
@@ -220,10 +221,7 @@ export class WorkerPool {
   }
 
   private spawn(): Promise<void> {
-    const worker = new Worker(BOOTSTRAP, {
-      eval: true,
-      workerData: { entry: this.options.threadEntry.href, tsxLoader: tsxLoaderFor(this.options), data: this.options.threadData },
-    });
+    const worker = startModuleThread(this.options.threadEntry, { workerData: { data: this.options.threadData }, alsoLoads: [this.options.threadData.tasksModule] });
     const thread: Thread = { worker, pending: new Map(), outbox: [], retiring: false, recycling: false, runs: 0, startedAt: Date.now() };
     const timeoutMs = this.options.readyTimeoutMs ?? 30_000;
     return new Promise<void>((resolve, reject) => {
@@ -364,31 +362,6 @@ export class WorkerPool {
 
   private post(thread: Thread, message: ToThread): void {
     thread.worker.postMessage(message);
-  }
-}
-
-/**
- * Threads start from this script: when the entry or the task module is
- * TypeScript (running from source, or a user's `tasks.ts`), it registers the
- * tsx loader first, because a thread does not inherit the parent's loaders.
- */
-const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-(async () => {
-  if (workerData.tsxLoader) (await import(workerData.tsxLoader)).register();
-  await import(workerData.entry);
-})().catch((error) => {
-  require('node:worker_threads').parentPort.postMessage({ t: 'fatal', message: String(error && error.message || error) });
-});
-`;
-
-function tsxLoaderFor(options: WorkerPoolOptions): string | undefined {
-  const isTs = (url: string): boolean => /\.[mc]?tsx?$/.test(url);
-  if (!isTs(options.threadEntry.href) && !isTs(options.threadData.tasksModule)) return undefined;
-  try {
-    return import.meta.resolve('tsx/esm/api');
-  } catch {
-    throw new MillraceError('CONFIG_INVALID', `loading TypeScript (${options.threadData.tasksModule}) in worker threads needs the "tsx" package: npm install tsx`);
   }
 }
 

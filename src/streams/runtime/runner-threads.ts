@@ -21,8 +21,9 @@
  * calls to open its own handles on the shared stores.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { MillraceError, type ErrorCode } from '../../core/errors.js';
+import { siblingModule, startModuleThread } from '../../core/module-thread.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { BlobStore } from '../../ports/blob-store.js';
 import type { PartitionRange } from './mapper-task.js';
@@ -91,8 +92,7 @@ export async function startRunnerThreads(options: RunnerThreadsOptions): Promise
   if (!Number.isSafeInteger(threads) || threads < 1) throw new MillraceError('CONFIG_INVALID', `threads must be a whole number ≥ 1, got ${String(threads)}`, { field: 'threads' });
   const logger = (options.logger ?? silentLogger).child({ component: 'runner-threads', stream: options.stream });
   const maxRestarts = options.maxRestarts ?? 10;
-  const entry = new URL(`./runner-thread${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-  const tsxLoader = [entry.href, toUrl(options.module), toUrl(options.storeModule)].some((url) => /\.[mc]?tsx?$/.test(url)) ? tsxLoaderUrl() : undefined;
+  const entry = siblingModule(import.meta.url, 'runner-thread');
   const base = `${options.stream}-${process.pid}-${Date.now().toString(36)}`;
   const runnerIds: string[] = [];
   let restarts = 0;
@@ -120,7 +120,7 @@ export async function startRunnerThreads(options: RunnerThreadsOptions): Promise
         ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }), ...(options.ranges === undefined ? {} : { ranges: options.ranges.map((r) => ({ ...r })) }),
       },
     };
-    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { entry: entry.href, tsxLoader, runner: data, threadData: options.threadData } });
+    const worker = startModuleThread(entry, { workerData: { runner: data, threadData: options.threadData }, alsoLoads: [toUrl(options.module), toUrl(options.storeModule)] });
     live.add(worker);
     let ended = false;
     worker.on('message', (message: { t: string; code?: string; message?: string }) => {
@@ -138,7 +138,7 @@ export async function startRunnerThreads(options: RunnerThreadsOptions): Promise
       }
     });
     worker.on('error', (error: Error) => logger.warn({ runnerId, error: error.message }, 'runner thread crashed'));
-    worker.once('exit', (code) => {
+    worker.once('exit', (code: number) => {
       live.delete(worker);
       if (ended || stopping) return;
       // Died without ending: its tasks move when its lease runs out; a new runner takes its place.
@@ -172,34 +172,6 @@ export async function startRunnerThreads(options: RunnerThreadsOptions): Promise
       await done.catch(() => undefined);
     },
   };
-}
-
-/**
- * Threads start from this script: when the entry or a module is TypeScript
- * (running from source, or a user's `pipelines.ts`), it registers the tsx
- * loader first, because a thread does not inherit the parent's loaders
- * (as the worker pool's threads do).
- */
-const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-(async () => {
-  if (workerData.tsxLoader) {
-    (await import(workerData.tsxLoader.esm)).register();
-    // A .ts file outside any "type": "module" package loads as CommonJS: that needs tsx's require hook too.
-    (await import(workerData.tsxLoader.cjs)).register();
-  }
-  await import(workerData.entry);
-})().catch((error) => {
-  require('node:worker_threads').parentPort.postMessage({ t: 'fatal', message: String(error && error.message || error) });
-});
-`;
-
-function tsxLoaderUrl(): { esm: string; cjs: string } {
-  try {
-    return { esm: import.meta.resolve('tsx/esm/api'), cjs: import.meta.resolve('tsx/cjs/api') };
-  } catch {
-    throw new MillraceError('CONFIG_INVALID', 'loading TypeScript in runner threads needs the "tsx" package: npm install tsx');
-  }
 }
 
 function toUrl(module: string | URL): string {
