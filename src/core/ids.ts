@@ -5,7 +5,7 @@
  * scheduled again after a crash must get the same id so its completion is
  * recognised as a duplicate.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 
 /** A random, unique id (UUID v4). */
 export function newId(): string {
@@ -26,7 +26,7 @@ export function taskId(processId: string, step: string, index: number): string {
 
 /** A short stable hash (hex) of a string, for partitioning and cache keys. */
 export function stableHash(text: string, bytes = 8): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, bytes * 2);
+  return hash('sha256', text, 'hex').slice(0, bytes * 2);
 }
 
 /**

@@ -229,5 +229,18 @@ function resolveClaim(value: unknown, claimed: Map<string, unknown>): unknown {
  * retry of the first and report success for events it never stored.
  */
 function eventId(stream: string, version: number, event: ProcessEvent): string {
-  return `${stream}@${version}#${stableHash(encodeJson(event), 8)}`;
+  return `${stream}@${version}#${stableHash(contentOf(event), 8)}`;
+}
+
+/**
+ * The event's JSON, for its id. The store validates and encodes the data
+ * again when it appends, so the plain `JSON.stringify` suffices here; only a
+ * value it cannot encode takes the validating path, for its clear error.
+ */
+function contentOf(event: ProcessEvent): string {
+  try {
+    return JSON.stringify(event);
+  } catch {
+    return encodeJson(event);
+  }
 }
