@@ -16,6 +16,7 @@ import { registerDatasetRoutes } from '../../queries/http/dataset-routes.js';
 import { registerStreamRoutes } from '../../streams/http/stream-routes.js';
 import { startQueries } from '../../runtime/query-system.js';
 import type { TaskEnded } from '../../jobs/process-index.js';
+import { parsePrescaleWindow, type PrescaleWindow } from '../../workers/scaler/prescale.js';
 import { QueueScaler } from '../../workers/scaler/queue-scaler.js';
 import { sumWorkerStats } from '../../workers/task-worker.js';
 import { scaleHook } from '../scale-hook.js';
@@ -30,6 +31,7 @@ interface ServerFlags {
   scale?: { min: number; max: number };
   threadsPerWorker: number;
   scaleHook?: string;
+  prescale: PrescaleWindow[];
   queries: boolean;
   queryThreads?: number;
   route: TaskRoute[];
@@ -54,6 +56,7 @@ export function registerServer(program: Command): void {
     .option('--scale <min-max>', 'run the cluster scaler: how many workers the task queue needs, within these bounds (GET /api/scaling, /metrics)', rangeOption)
     .option('--threads-per-worker <n>', 'threads of each worker process, for the scaler', intOption(1, 1024), 1)
     .option('--scale-hook <command>', 'shell command run when the desired worker count changes (MILLRACE_DESIRED_WORKERS in its environment)')
+    .option('--prescale <window>', "with --scale: keep at least min workers from each fire time of a cron schedule, e.g. '45 8 * * 1-5 tz=Europe/Berlin min=20 for=2h' (repeatable)", collectPrescale, [])
     .option('--no-queries', 'do not serve dataset queries (/api/datasets)')
     .option('--query-threads <n>', 'threads answering query strips here (default: cores when embedded, 0 with MILLRACE_QUEUE set: millrace worker --queries does)', intOption(0, 1024))
     .option('--route <task=tag:share>', 'send a share of a task type to workers with a tag, e.g. resize=v2:0.1 (repeatable)', collectRoute, [])
@@ -61,6 +64,7 @@ export function registerServer(program: Command): void {
     .action(async (modules: string[], flags: ServerFlags) => {
       authOption(flags.auth);
       if (flags.auth === 'none') assertLoopback(flags.host);
+      if (flags.prescale.length > 0 && flags.scale === undefined) throw new InvalidArgumentError('--prescale raises the floor of the cluster scaler: give --scale <min-max> too');
       const loaded: LoadedModule[] = [];
       for (const path of modules) loaded.push(await loadUserModule(path));
       const millrace = await createMillrace({ dataDir: flags.dataDir, routes: flags.route });
@@ -74,7 +78,7 @@ export function registerServer(program: Command): void {
         }
         await millrace.startOrchestrator();
         const scaler = flags.scale === undefined ? undefined : new QueueScaler({
-          queue: millrace.queue, queueName: millrace.orchestrator.taskQueue, policy: flags.scale, threadsPerWorker: flags.threadsPerWorker,
+          queue: millrace.queue, queueName: millrace.orchestrator.taskQueue, policy: flags.scale, threadsPerWorker: flags.threadsPerWorker, prescale: flags.prescale,
           clock: new SystemClock(), logger: millrace.logger,
           onChange: flags.scaleHook === undefined ? undefined : scaleHook(flags.scaleHook, millrace.orchestrator.taskQueue, millrace.logger),
         });
@@ -136,6 +140,14 @@ function authOption(value: string): AuthMode {
 function collectRoute(value: string, previous: TaskRoute[]): TaskRoute[] {
   try {
     return [...previous, parseRoute(value)];
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+function collectPrescale(value: string, previous: PrescaleWindow[]): PrescaleWindow[] {
+  try {
+    return [...previous, parsePrescaleWindow(value)];
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }

@@ -42,3 +42,29 @@ export function validatePrescale(windows: readonly PrescaleWindow[]): void {
     if (!(window.forMinutes > 0)) throw new MillraceError('CONFIG_INVALID', `${where}: forMinutes must be > 0`, { field: 'prescale' });
   });
 }
+
+/**
+ * A window written on one line, as `millrace server --prescale` takes it:
+ * the cron expression, then `min=N` and `for=` minutes (`90`, `90m`, `2h`),
+ * optionally `tz=Area/City`: `'45 8 * * 1-5 tz=Europe/Berlin min=20 for=2h'`.
+ * @throws `CONFIG_INVALID` naming what is missing or wrong
+ */
+export function parsePrescaleWindow(text: string): PrescaleWindow {
+  const words = text.trim().split(/\s+/);
+  const cron = words.filter((word) => !word.includes('=')).join(' ');
+  const settings = new Map<string, string>();
+  for (const word of words.filter((w) => w.includes('='))) {
+    const [key, value] = [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)];
+    if (!['tz', 'min', 'for'].includes(key)) throw new MillraceError('CONFIG_INVALID', `prescale window "${text}": unknown setting "${key}" (known: tz, min, for)`, { field: 'prescale' });
+    settings.set(key, value);
+  }
+  const fail = (problem: string): never => {
+    throw new MillraceError('CONFIG_INVALID', `prescale window "${text}": ${problem}; write it as '<cron> [tz=Area/City] min=<workers> for=<minutes|Nh>'`, { field: 'prescale' });
+  };
+  if (cron === '') fail('no cron expression');
+  const min = Number(settings.get('min') ?? fail('min= is missing'));
+  const length = /^(\d+(?:\.\d+)?)(m|h)?$/.exec(settings.get('for') ?? fail('for= is missing')) ?? fail(`for=${settings.get('for')} is not a number of minutes or hours`);
+  const window: PrescaleWindow = { cron, min, forMinutes: Number(length[1]) * (length[2] === 'h' ? 60 : 1), ...(settings.has('tz') ? { timezone: settings.get('tz')! } : {}) };
+  validatePrescale([window]);
+  return window;
+}

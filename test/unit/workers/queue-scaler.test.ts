@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { MemoryTaskQueue } from '../../../src/adapters/embedded/memory-task-queue.js';
-import { prescaleMin } from '../../../src/workers/scaler/prescale.js';
+import { parsePrescaleWindow, prescaleMin } from '../../../src/workers/scaler/prescale.js';
 import { QueueScaler } from '../../../src/workers/scaler/queue-scaler.js';
 import type { ScalingDecision } from '../../../src/workers/scaler/scaling-policy.js';
 
@@ -52,5 +52,17 @@ describe('QueueScaler (cluster)', () => {
     const decision = await scaler.sample();
     assert.deepEqual([decision?.direction, decision?.to], ['up', 20]);
     await queue.close();
+  });
+
+  it('reads a pre-scale window written on one line (millrace server --prescale), and names what is wrong', () => {
+    assert.deepEqual(parsePrescaleWindow('45 8 * * 1-5 tz=Europe/Berlin min=20 for=2h'), { cron: '45 8 * * 1-5', timezone: 'Europe/Berlin', min: 20, forMinutes: 120 });
+    assert.deepEqual(parsePrescaleWindow(' 0 9 * * *  min=3 for=90m '), { cron: '0 9 * * *', min: 3, forMinutes: 90 });
+    assert.throws(() => parsePrescaleWindow('0 9 * * * for=90'), { code: 'CONFIG_INVALID', message: /min= is missing/ });
+    assert.throws(() => parsePrescaleWindow('0 9 * * * min=3'), { code: 'CONFIG_INVALID', message: /for= is missing/ });
+    assert.throws(() => parsePrescaleWindow('0 9 * * * min=3 for=soon'), { code: 'CONFIG_INVALID', message: /for=soon is not a number/ });
+    assert.throws(() => parsePrescaleWindow('0 9 * * * min=0 for=5'), { code: 'CONFIG_INVALID', message: /min must be an integer ≥ 1/ });
+    assert.throws(() => parsePrescaleWindow('0 99 * * * min=2 for=5'), { code: 'CONFIG_INVALID', message: /cron "0 99 \* \* \*" is not valid/ });
+    assert.throws(() => parsePrescaleWindow('0 9 * * * min=2 for=5 zone=UTC'), { code: 'CONFIG_INVALID', message: /unknown setting "zone"/ });
+    assert.throws(() => parsePrescaleWindow('min=2 for=5'), { code: 'CONFIG_INVALID', message: /no cron expression/ });
   });
 });
