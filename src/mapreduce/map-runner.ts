@@ -25,23 +25,10 @@ import { MapBuffer } from './map-buffer.js';
 import type { MapContext, MapReduceOptions, MapTaskInput, MapTaskOutput, RejectSample } from './map-reduce-types.js';
 import { encodeRun, SORTED_RUN_BYTES, type RunRef } from './run-format.js';
 import { readSplit } from './split-reader.js';
-import { ThreadGate } from './thread-gate.js';
 
 const SAMPLE_CHARS = 200;
-/** Map tasks computing at once in one thread (see `thread-gate.ts`). */
-const gate = new ThreadGate(2);
-
-/** Runs the map side of `job` over one split, once this thread has a free map slot. */
+/** Runs the map side of `job` over one split (a thread runs at most `MAP_TASKS_PER_THREAD` at once: see define-map-reduce). */
 export async function runMap<V>(job: MapReduceOptions<V, unknown, unknown>, input: MapTaskInput, task: TaskContext): Promise<MapTaskOutput> {
-  const release = await gate.acquire(task.signal);
-  try {
-    return await mapSplit(job, input, task);
-  } finally {
-    release();
-  }
-}
-
-async function mapSplit<V>(job: MapReduceOptions<V, unknown, unknown>, input: MapTaskInput, task: TaskContext): Promise<MapTaskOutput> {
   const { split, processId } = input;
   const partitions = job.partitions;
   const spillBytes = job.spillBytes ?? 64 * 1024 * 1024;

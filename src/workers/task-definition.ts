@@ -36,6 +36,14 @@ export interface TaskOptions {
   retry?: Partial<RetryPolicy>;
   /** Abort and fail the attempt after this long. @defaultValue 300 000 ms (5 minutes) */
   timeoutMs?: number;
+  /**
+   * Runs of this task one worker thread takes at once; further runs wait in
+   * the pool for the first thread with room. For CPU-bound tasks (1 or 2): a
+   * thread that falls behind then simply takes fewer, instead of working
+   * through a share handed to it up front while another thread idles.
+   * @defaultValue no limit (the worker's concurrency bounds the runs)
+   */
+  perThread?: number;
 }
 
 /** A named handler with its settings. */
@@ -45,6 +53,7 @@ export interface TaskDefinition<I = unknown, O = unknown> {
   readonly handler: TaskHandler<I, O>;
   readonly retry: RetryPolicy;
   readonly timeoutMs: number;
+  readonly perThread: number | undefined;
 }
 
 /** The part of a definition that travels between threads. */
@@ -52,6 +61,8 @@ export interface TaskInfo {
   name: string;
   retry: RetryPolicy;
   timeoutMs: number;
+  /** See {@link TaskOptions.perThread}; absent: no limit. */
+  perThread?: number;
 }
 
 /** Task names: letters, digits, `.`, `_`, `-`, `:`, `/`; 1–200 characters. */
@@ -80,8 +91,12 @@ export function defineTask<I, O>(name: string, handler: TaskHandler<I, O>, optio
   if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
     throw new MillraceError('CONFIG_INVALID', `task "${name}": timeoutMs must be a positive number`, { task: name });
   }
+  const perThread = options.perThread;
+  if (perThread !== undefined && !(Number.isInteger(perThread) && perThread >= 1)) {
+    throw new MillraceError('CONFIG_INVALID', `task "${name}": perThread must be an integer ≥ 1`, { task: name });
+  }
   const retry = resolveRetryPolicy(options.retry, `task "${name}" retry`);
-  return Object.freeze({ [TASK_BRAND]: true as const, name, handler, retry, timeoutMs });
+  return Object.freeze({ [TASK_BRAND]: true as const, name, handler, retry, timeoutMs, perThread });
 }
 
 /** True for values made by `defineTask` (from any copy of the library). */
@@ -117,5 +132,5 @@ export function collectTasks(moduleExports: Record<string, unknown>, source: str
 
 /** Strips the handler, for sending a definition's settings across threads. */
 export function taskInfo(definition: TaskDefinition): TaskInfo {
-  return { name: definition.name, retry: definition.retry, timeoutMs: definition.timeoutMs };
+  return { name: definition.name, retry: definition.retry, timeoutMs: definition.timeoutMs, ...(definition.perThread === undefined ? {} : { perThread: definition.perThread }) };
 }

@@ -26,10 +26,19 @@
  * apart into pieces of 4 to 20 (some 850 event appends and as many queue
  * commits); grouped, they mostly stay whole (some 350 of each), and the run
  * took half the time (`npm run bench -- dag`).
+ *
+ * A task may limit the runs one thread takes at once (`perThread`, for
+ * CPU-bound tasks). Its runs beyond what the threads have room for wait in
+ * the pool, and each goes to the first thread that finishes one. Handing
+ * every run to a thread up front fixed each thread's share of the work: in
+ * a MapReduce of 30 splits on two threads, the thread that also shared its
+ * core with the main thread and the garbage collector ended last, while the
+ * other idled.
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { MillraceError } from '../core/errors.js';
+import { toFailure } from '../core/failure.js';
 import { startModuleThread } from '../core/module-thread.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { TaskInfo } from './task-definition.js';
@@ -92,6 +101,13 @@ interface PendingRun {
   cleanup: () => void;
 }
 
+/** A run waiting in the pool for a thread with room for its task (`perThread`). */
+interface HeldRun {
+  id: number;
+  request: RunRequest;
+  run: PendingRun;
+}
+
 interface Thread {
   worker: Worker;
   pending: Map<number, PendingRun>;
@@ -122,6 +138,8 @@ export class WorkerPool {
   private readonly counters = { completed: 0, failed: 0, crashes: 0, busyMs: 0, recycled: 0 };
   /** Estimated thread time of one run, in ms, by task name. */
   private readonly runMs = new Map<string, number>();
+  /** Runs of `perThread` tasks waiting for room, by task name, oldest first. */
+  private readonly held = new Map<string, HeldRun[]>();
   /** The thread this turn's runs are grouped on, and the estimated work given to it so far. */
   private turn: { thread: Thread; ms: number } | undefined;
 
@@ -154,6 +172,7 @@ export class WorkerPool {
   get stats(): WorkerPoolStats {
     let inFlight = 0;
     for (const thread of this.threads) inFlight += thread.pending.size;
+    for (const runs of this.held.values()) inFlight += runs.length;
     return { size: this.threads.size, inFlight, ...this.counters };
   }
 
@@ -182,20 +201,80 @@ export class WorkerPool {
    */
   startRun(request: RunRequest, options: { onHeartbeat?: RunOptions['onHeartbeat']; cleanup?: () => void } = {}): StartedRun {
     if (this.closed) throw new MillraceError('WORKER_POOL_CLOSED', 'the worker pool is closed');
-    const thread = this.threadFor(request.name);
-    if (thread === undefined) throw new MillraceError('WORKER_POOL_CLOSED', 'the worker pool has no threads');
+    const limit = this.catalog.get(request.name)?.perThread;
+    const thread = limit === undefined ? this.threadFor(request.name) : this.threadWithRoom(request.name, limit);
+    if (thread === undefined && (limit === undefined || this.leastLoaded() === undefined)) throw new MillraceError('WORKER_POOL_CLOSED', 'the worker pool has no threads');
     const id = this.nextRunId++;
+    let run!: PendingRun;
     const outcome = new Promise<TaskOutcome>((resolve) => {
-      thread.pending.set(id, { name: request.name, resolve, onHeartbeat: options.onHeartbeat, cleanup: options.cleanup ?? noCleanup });
+      run = { name: request.name, resolve, onHeartbeat: options.onHeartbeat, cleanup: options.cleanup ?? noCleanup };
     });
-    if (thread.outbox.length === 0) setImmediate(() => this.flushOutbox(thread));
-    thread.outbox.push({ id, request });
+    if (thread === undefined) {
+      const queue = this.held.get(request.name) ?? [];
+      queue.push({ id, request, run });
+      this.held.set(request.name, queue);
+    } else {
+      this.dispatch(thread, id, request, run);
+    }
     const abort = (reason: string): void => {
-      if (!thread.pending.has(id)) return;
-      this.flushOutbox(thread); // the run must reach the thread before its abort does
-      this.post(thread, { t: 'abort', id, reason });
+      if (this.dropHeld(request.name, id)) {
+        run.cleanup();
+        this.counters.failed++;
+        run.resolve({ ok: false, failure: toFailure(new MillraceError('TASK_ABORTED', `task aborted: ${reason}`, { taskId: request.taskId })) });
+        return;
+      }
+      const holder = [...this.threads].find((t) => t.pending.has(id));
+      if (holder === undefined) return;
+      this.flushOutbox(holder); // the run must reach the thread before its abort does
+      this.post(holder, { t: 'abort', id, reason });
     };
     return { outcome, abort };
+  }
+
+  private dispatch(thread: Thread, id: number, request: RunRequest, run: PendingRun): void {
+    thread.pending.set(id, run);
+    if (thread.outbox.length === 0) setImmediate(() => this.flushOutbox(thread));
+    thread.outbox.push({ id, request });
+  }
+
+  /** The thread running the fewest runs of `name` (then the fewest runs at all), among those running fewer than `limit`. */
+  private threadWithRoom(name: string, limit: number): Thread | undefined {
+    let best: Thread | undefined;
+    let bestRuns = 0;
+    for (const thread of this.threads) {
+      if (thread.retiring) continue;
+      let runs = 0;
+      for (const run of thread.pending.values()) if (run.name === name) runs++;
+      if (runs >= limit) continue;
+      if (best === undefined || runs < bestRuns || (runs === bestRuns && thread.pending.size < best.pending.size)) {
+        best = thread;
+        bestRuns = runs;
+      }
+    }
+    return best;
+  }
+
+  /** Hands held runs to threads that have room for them now. */
+  private releaseHeld(): void {
+    for (const [name, queue] of this.held) {
+      const limit = this.catalog.get(name)?.perThread ?? Number.POSITIVE_INFINITY;
+      while (queue.length > 0) {
+        const thread = this.threadWithRoom(name, limit);
+        if (thread === undefined) break;
+        const next = queue.shift()!;
+        this.dispatch(thread, next.id, next.request, next.run);
+      }
+      if (queue.length === 0) this.held.delete(name);
+    }
+  }
+
+  private dropHeld(name: string, id: number): boolean {
+    const queue = this.held.get(name);
+    const at = queue?.findIndex((held) => held.id === id) ?? -1;
+    if (at < 0) return false;
+    queue!.splice(at, 1);
+    if (queue!.length === 0) this.held.delete(name);
+    return true;
   }
 
   /** Grows or shrinks the pool; a retired thread finishes what it holds first. */
@@ -217,6 +296,14 @@ export class WorkerPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const queue of this.held.values()) {
+      for (const { run } of queue) {
+        run.cleanup();
+        this.counters.failed++;
+        run.resolve({ ok: false, failure: { type: 'WORKER_POOL_CLOSED', message: 'the worker pool closed before the task ran', retryable: true } });
+      }
+    }
+    this.held.clear();
     await Promise.all([...this.threads].map((thread) => this.retire(thread)));
   }
 
@@ -247,6 +334,7 @@ export class WorkerPool {
         this.threads.add(thread);
         // Started while the pool closed (a replacement, a resize): it must not outlive the pool.
         if (this.closed) void this.retire(thread);
+        else if (this.held.size > 0) this.releaseHeld();
         resolve();
       });
     });
@@ -275,6 +363,7 @@ export class WorkerPool {
     }
     if (!thread.retiring && !thread.recycling && this.dueForRecycling(thread)) this.recycle(thread);
     if (thread.retiring && thread.pending.size === 0) void this.retire(thread);
+    if (this.held.size > 0) this.releaseHeld();
   }
 
   private dueForRecycling(thread: Thread): boolean {

@@ -130,6 +130,28 @@ describe('WorkerPool grouping of runs', () => {
     assert.equal(spreads.at(-1), 1, `cheap runs of one turn share a thread (threads per turn: ${spreads.join(', ')})`);
   });
 
+  it('holds runs of a perThread task in the pool and gives each to the first thread with room', async () => {
+    // One long run and nine short ones on two threads: handed out up front they would split 5/5 and the
+    // long run's thread would work through four short ones after it; held, the other thread takes them.
+    const inputs = [300, ...Array.from({ length: 9 }, () => 10)];
+    const outcomes = await Promise.all(inputs.map((ms, i) => pool.run({ taskId: `h/${i}`, name: 'hold-one-per-thread', input: { ms }, attempt: 1 })));
+    const outputs = outcomes.map((o) => (o.ok ? (o.output as { thread: number; most: number }) : assert.fail(JSON.stringify(o))));
+    assert.ok(outputs.every((o) => o.most === 1), 'a thread never held two runs of the task at once');
+    const longThread = outputs[0]!.thread;
+    assert.equal(outputs.filter((o) => o.thread === longThread).length, 1, `the short runs went to the other thread (threads: ${outputs.map((o) => o.thread).join(', ')})`);
+  });
+
+  it('aborts a run still held in the pool without it ever reaching a thread', async () => {
+    const running = [pool.startRun({ taskId: 'a/0', name: 'hold-one-per-thread', input: { ms: 200 }, attempt: 1 }), pool.startRun({ taskId: 'a/1', name: 'hold-one-per-thread', input: { ms: 200 }, attempt: 1 })];
+    const held = pool.startRun({ taskId: 'a/2', name: 'hold-one-per-thread', input: { ms: 200 }, attempt: 1 });
+    assert.equal(pool.stats.inFlight, 3, 'the held run counts as in flight');
+    held.abort('no longer wanted');
+    const outcome = await held.outcome;
+    assert.equal(!outcome.ok && outcome.failure.type, 'TASK_ABORTED');
+    await Promise.all(running.map((r) => r.outcome));
+    assert.equal(pool.stats.inFlight, 0);
+  });
+
   it('keeps spreading runs that take a thread for longer than a group may', async () => {
     assert.equal(await threadsOfOneTurn('spin', 4, { ms: 30 }), 2);
     assert.equal(await threadsOfOneTurn('spin', 4, { ms: 30 }), 2);
