@@ -21,6 +21,7 @@ import { registerServer } from './commands/server.js';
 import { registerStream } from './commands/stream.js';
 import { registerTask } from './commands/task.js';
 import { registerToken } from './commands/token.js';
+import { registerPolicy } from './commands/policy.js';
 import { registerWorker } from './commands/worker.js';
 
 const EXIT_USAGE = 2;
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerProcessCommands(program);
   registerTask(program);
   registerToken(program);
+  registerPolicy(program);
   registerQueue(program);
   registerBench(program);
   registerDataset(program);

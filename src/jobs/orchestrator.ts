@@ -188,7 +188,7 @@ export class Orchestrator {
     // A client's cache holds only what it wrote itself; the process moves on elsewhere.
     if (!this.acceptingResults) this.manager.evict(processId);
     const state = await this.manager.state(processId);
-    if (state === undefined) throw notFound(processId);
+    if (state === undefined) throw processNotFound(processId);
     const view = viewProcess(state, this.registry.find(state.definition, state.version));
     if (view.output !== undefined) view.output = await checkOut(view.output, this.options.blobs);
     return view;
@@ -197,7 +197,7 @@ export class Orchestrator {
   /** The stored events of a process, oldest first. */
   async history(processId: string): Promise<StoredEvent[]> {
     const events = await this.options.events.read(processStreamId(processId));
-    if (events.length === 0) throw notFound(processId);
+    if (events.length === 0) throw processNotFound(processId);
     return events;
   }
 
@@ -294,7 +294,7 @@ export class Orchestrator {
   private async mustExist(processId: string): Promise<void> {
     if (this.index.get(processId) !== undefined) return;
     await this.feed.catchUp();
-    if (this.index.get(processId) === undefined && (await this.manager.state(processId)) === undefined) throw notFound(processId);
+    if (this.index.get(processId) === undefined && (await this.manager.state(processId)) === undefined) throw processNotFound(processId);
   }
 }
 
@@ -311,6 +311,7 @@ function needsPromptReading(event: ProcessEvent): boolean {
   return event.type !== 'TaskCompleted';
 }
 
-function notFound(processId: string): MillraceError {
+/** What asking for a process that does not exist throws. */
+export function processNotFound(processId: string): MillraceError {
   return new MillraceError('PROCESS_NOT_FOUND', `no process with id ${processId}`, { processId });
 }

@@ -35,6 +35,7 @@ import { body } from '../http-errors.js';
 import type { RouteAuthConfig } from '../auth/require-token.js';
 import { allows } from '../auth/scopes.js';
 import type { TokenInfo, TokenRegistry } from '../auth/token-registry.js';
+import type { ResourceAccess } from '../auth/resource-access.js';
 import { LiveHub, type LiveMessage } from './live-hub.js';
 
 export interface LiveRoutesOptions {
@@ -44,6 +45,8 @@ export interface LiveRoutesOptions {
   /** The store the live feed follows; without it `/api/live` answers 503. */
   events: EventStore | undefined;
   tokens: TokenRegistry | undefined;
+  /** Process views go only to callers whose policies let them read the process. */
+  access: ResourceAccess;
   clock: Clock;
   logger: Logger;
   /** Connections at once. @defaultValue 100 */
@@ -127,7 +130,11 @@ export function registerLiveRoutes(app: FastifyInstance, options: LiveRoutesOpti
     clients.add(client);
     request.raw.on('close', client.close);
     startTimers();
-    const send = (message: LiveMessage): void => void response.write(`event: ${message.event}\ndata: ${JSON.stringify(message.data)}\n\n`);
+    const send = (message: LiveMessage): void => {
+      if (message.event === 'process' && !options.access.allows(caller, `process:${message.data.view.definition}`, 'read')) return;
+      response.write(`event: ${message.event}\ndata: ${JSON.stringify(message.data)}\n\n`);
+    };
+    await options.access.refresh();
     try {
       unsubscribe = await hub.subscribe(send);
     } catch (error) {
@@ -176,6 +183,7 @@ export function registerLiveRoutes(app: FastifyInstance, options: LiveRoutesOpti
     if (tokens === undefined) return;
     const check = async (): Promise<void> => {
       try {
+        await options.access.refresh();
         const revoked = new Set((await tokens.list()).filter((t) => t.revokedAt !== undefined).map((t) => t.id));
         for (const client of [...clients]) if (client.token !== undefined && revoked.has(client.token.id)) client.close();
       } catch (error) {
