@@ -22,6 +22,7 @@ import { registerStream } from './commands/stream.js';
 import { registerTask } from './commands/task.js';
 import { registerToken } from './commands/token.js';
 import { registerPolicy } from './commands/policy.js';
+import { registerRetry } from './commands/retry.js';
 import { registerWorker } from './commands/worker.js';
 
 const EXIT_USAGE = 2;
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerTask(program);
   registerToken(program);
   registerPolicy(program);
+  registerRetry(program);
   registerQueue(program);
   registerBench(program);
   registerDataset(program);

@@ -31,8 +31,8 @@ import { processStreamId, type ProcessEvent } from './process-events.js';
 import { ProcessIndex, type ProcessSummary } from './process-index.js';
 import { ProcessManager, type CommandResult } from './process-manager.js';
 import { ProcessRegistry } from './process-registry.js';
-import type { ProcessStatus } from './process-state.js';
-import { viewProcess, type ProcessView } from './process-view.js';
+import type { ProcessState, ProcessStatus, TaskStatus } from './process-state.js';
+import { viewProcess, viewTasks, type ProcessView, type TaskView } from './process-view.js';
 import { EventFeed } from './event-feed.js';
 import { Receptor } from './receptor.js';
 import { TimeoutManager } from './timeout-manager.js';
@@ -183,15 +183,42 @@ export class Orchestrator {
     return result.outcome === 'applied';
   }
 
+  /**
+   * Runs again the task that failed a process (after fixing its handler,
+   * say): the process runs again and the task, with any sibling that was
+   * still running, gets a new attempt. Resolves with the task's new attempt.
+   * @throws `PROCESS_NOT_FOUND`, `TASK_NOT_FOUND`, `TASK_NOT_RETRYABLE` (saying why)
+   */
+  async retryTask(processId: string, taskId: string): Promise<{ attempt: number }> {
+    const state = await this.freshState(processId);
+    const task = state.tasks.get(taskId);
+    if (task === undefined) throw new MillraceError('TASK_NOT_FOUND', `process ${processId} has no task ${taskId}`, { processId, taskId });
+    const attempt = task.attempt + 1; // read first: deciding updates the cached state in place
+    const result = await this.execute(processId, { type: 'RetryTask', taskId, now: this.options.clock.now() });
+    if (result.outcome === 'applied') return { attempt };
+    const why = state.status !== 'failed' ? `the process is ${state.status}` : state.failure?.taskId === undefined ? 'the process failed in its own code, not in a task' : `the process failed because of task ${state.failure.taskId}`;
+    throw new MillraceError('TASK_NOT_RETRYABLE', `cannot retry task ${taskId}: ${why}; only the task that failed a process can be retried`, { processId, taskId });
+  }
+
+  /** A process's tasks, filtered by step and status. @throws `PROCESS_NOT_FOUND` */
+  async tasks(processId: string, filter: { step?: string; status?: TaskStatus } = {}): Promise<TaskView[]> {
+    return viewTasks(await this.freshState(processId), filter);
+  }
+
   /** The process with its steps. @throws `PROCESS_NOT_FOUND` */
   async get(processId: string): Promise<ProcessView> {
+    const state = await this.freshState(processId);
+    const view = viewProcess(state, this.registry.find(state.definition, state.version));
+    if (view.output !== undefined) view.output = await checkOut(view.output, this.options.blobs);
+    return view;
+  }
+
+  private async freshState(processId: string): Promise<ProcessState> {
     // A client's cache holds only what it wrote itself; the process moves on elsewhere.
     if (!this.acceptingResults) this.manager.evict(processId);
     const state = await this.manager.state(processId);
     if (state === undefined) throw processNotFound(processId);
-    const view = viewProcess(state, this.registry.find(state.definition, state.version));
-    if (view.output !== undefined) view.output = await checkOut(view.output, this.options.blobs);
-    return view;
+    return state;
   }
 
   /** The stored events of a process, oldest first. */

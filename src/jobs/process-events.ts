@@ -8,7 +8,10 @@
  * Beyond the issue's core set, `StepStarted` records how many tasks a step
  * fanned out to (zero is a valid answer, and without the event an empty
  * batch could never be seen to finish), and `StepSkipped` records a step
- * whose condition was false.
+ * whose condition was false. `ProcessResumed` records a failed process
+ * running again because the task that failed it was retried by request
+ * (`RetryTask`); the retried tasks follow as `TaskRetried` (with
+ * `requested: true`) and `TaskScheduled`.
  */
 import type { TaskFailure } from '../core/failure.js';
 
@@ -56,7 +59,14 @@ export interface TaskTimedOut {
 }
 export interface TaskRetried {
   type: 'TaskRetried';
-  data: { taskId: string; attempt: number; delayMs: number; retriedAt: number };
+  data: {
+    taskId: string;
+    attempt: number;
+    delayMs: number;
+    retriedAt: number;
+    /** Retried because someone asked (`RetryTask`), not by the step's retry policy. */
+    requested?: true;
+  };
 }
 export interface ProcessCompleted {
   type: 'ProcessCompleted';
@@ -65,6 +75,10 @@ export interface ProcessCompleted {
 export interface ProcessFailed {
   type: 'ProcessFailed';
   data: { reason: string; step?: string; taskId?: string; failure?: TaskFailure; failedAt: number };
+}
+export interface ProcessResumed {
+  type: 'ProcessResumed';
+  data: { taskId: string; resumedAt: number };
 }
 export interface ProcessCancelled {
   type: 'ProcessCancelled';
@@ -82,13 +96,14 @@ export type ProcessEvent =
   | TaskRetried
   | ProcessCompleted
   | ProcessFailed
+  | ProcessResumed
   | ProcessCancelled;
 
 export type ProcessEventType = ProcessEvent['type'];
 
 export const PROCESS_EVENT_TYPES: readonly ProcessEventType[] = [
   'ProcessStarted', 'StepStarted', 'StepSkipped', 'TaskScheduled', 'TaskCompleted', 'TaskFailed',
-  'TaskTimedOut', 'TaskRetried', 'ProcessCompleted', 'ProcessFailed', 'ProcessCancelled',
+  'TaskTimedOut', 'TaskRetried', 'ProcessCompleted', 'ProcessFailed', 'ProcessResumed', 'ProcessCancelled',
 ];
 
 /** Event stream of a process. */

@@ -103,6 +103,14 @@ export class ProcessIndex {
       }
       return;
     }
+    if (event.type === 'ProcessResumed') {
+      const summary = this.summaries.get(processId);
+      if (summary === undefined) return;
+      summary.status = 'running';
+      delete summary.finishedAt;
+      delete summary.reason;
+      return;
+    }
     const status = TERMINAL[event.type];
     if (status === undefined) return;
     const summary = this.summaries.get(processId);

@@ -158,8 +158,8 @@ export class ProcessManager {
   private definitionFor(command: ProcessCommand, state: ProcessState | undefined): ProcessDefinition {
     if (command.type === 'StartProcess') return this.options.registry.get(command.definition, command.version);
     if (state === undefined) throw new MillraceError('PROCESS_NOT_FOUND', `no process for command ${command.type}`);
-    // Cancelling needs no steps: a CLI in another process can cancel without loading the definition.
-    if (command.type === 'CancelProcess') return CANCEL_ONLY;
+    // Cancelling and retrying by request need no steps: a CLI in another process can do both without loading the definition.
+    if (command.type === 'CancelProcess' || command.type === 'RetryTask') return CANCEL_ONLY;
     return this.options.registry.get(state.definition, state.version);
   }
 

@@ -81,9 +81,10 @@ describe('server API: access policies', () => {
     await start('bob', 'squares', 'bob-1', { n: 2 });
     assert.equal((await call('alice', 'GET', '/api/processes/alice-1')).json().status, 'completed');
     assert.equal((await call('alice', 'GET', '/api/processes/alice-1/history')).statusCode, 200);
-    for (const [method, path] of [['GET', ''], ['GET', '/history'], ['POST', '/cancel']] as const) {
-      const hidden = await call('bob', method, `/api/processes/alice-1${path}`, method === 'POST' ? {} : undefined);
-      const missing = await call('bob', method, `/api/processes/nobody-1${path}`, method === 'POST' ? {} : undefined);
+    const paths = [['GET', ''], ['GET', '/history'], ['GET', '/tasks'], ['POST', '/cancel'], ['POST', '/tasks/{id}%2Fmaybe%2F0/retry']] as const;
+    for (const [method, path] of paths) {
+      const hidden = await call('bob', method, `/api/processes/alice-1${path.replace('{id}', 'alice-1')}`, method === 'POST' ? {} : undefined);
+      const missing = await call('bob', method, `/api/processes/nobody-1${path.replace('{id}', 'nobody-1')}`, method === 'POST' ? {} : undefined);
       assert.equal(hidden.statusCode, 404, `${method} ${path}`);
       assert.deepEqual(hidden.json(), JSON.parse(missing.body.replace('nobody-1', 'alice-1')), `${method} ${path}: the same answer as a missing process`);
     }
@@ -101,6 +102,7 @@ describe('server API: access policies', () => {
     assert.equal((await call('auditor', 'GET', '/api/processes/alice-1')).statusCode, 200);
     assert.ok((await listed('member')).includes('alice-1'));
     assert.equal((await call('member', 'GET', '/api/processes/alice-1/history')).statusCode, 200);
+    assert.equal((await call('member', 'GET', '/api/processes/alice-1/tasks')).statusCode, 200);
     const cancel = await call('member', 'POST', '/api/processes/alice-1/cancel', {});
     assert.equal(cancel.statusCode, 404, 'an operate-scope token that may only read the process');
     assert.equal((await call('alice', 'POST', '/api/processes/alice-1/cancel', {})).statusCode, 200, 'the owner may (it had finished: nothing to cancel)');

@@ -9,12 +9,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MillraceError } from '../../core/errors.js';
 import { processNotFound, type Orchestrator } from '../../jobs/orchestrator.js';
-import type { ProcessStatus } from '../../jobs/process-state.js';
+import type { ProcessStatus, TaskStatus } from '../../jobs/process-state.js';
 import type { ProcessView } from '../../jobs/process-view.js';
 import type { AccessAction, ResourceAccess } from '../auth/resource-access.js';
 
 const PROCESS_ID = { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$' } as const;
 const STATUSES: readonly ProcessStatus[] = ['running', 'completed', 'failed', 'cancelled'];
+const TASK_STATUSES: readonly TaskStatus[] = ['running', 'failed', 'completed'];
+/** `<process id>/<step>/<index>`, sent URL-encoded (`%2F`) as one path segment. */
+const TASK_ID = { type: 'string', minLength: 1, maxLength: 400 } as const;
 
 interface StartBody {
   definition: string;
@@ -95,6 +98,28 @@ export function registerProcessRoutes(app: FastifyInstance, orchestrator: Orches
   }, async (request) => {
     await visibleProcess(request, request.params.id, 'operate');
     return { cancelled: await orchestrator.cancel(request.params.id, request.body?.reason ?? 'cancelled through the API') };
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { step?: string; status?: TaskStatus } }>('/api/processes/:id/tasks', {
+    schema: {
+      params: { type: 'object', properties: { id: PROCESS_ID } },
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { step: { type: 'string', minLength: 1, maxLength: 200 }, status: { type: 'string', enum: [...TASK_STATUSES] } },
+      },
+    },
+  }, async (request) => {
+    await visibleProcess(request, request.params.id, 'read');
+    return { tasks: await orchestrator.tasks(request.params.id, request.query) };
+  });
+
+  app.post<{ Params: { id: string; taskId: string } }>('/api/processes/:id/tasks/:taskId/retry', {
+    schema: { params: { type: 'object', properties: { id: PROCESS_ID, taskId: TASK_ID } } },
+  }, async (request) => {
+    await visibleProcess(request, request.params.id, 'operate');
+    const { attempt } = await orchestrator.retryTask(request.params.id, request.params.taskId);
+    return { retried: request.params.taskId, attempt };
   });
 }
 
