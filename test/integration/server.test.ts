@@ -124,6 +124,21 @@ describe('server API', () => {
     assert.equal((await app.inject('/api/queues/bad%20name')).statusCode, 400);
   });
 
+  it('drops a dead letter for good, and answers 404 for one that is not there', async () => {
+    await millrace.queue.publish('parked', [{ id: 'poison-1', name: 'n', payload: 1 }, { id: 'poison-2', name: 'n', payload: 2 }]);
+    const consumer = millrace.queue.consume('parked', (d) => d.nack({ requeue: false, reason: 'poison' }), { concurrency: 1 });
+    while ((await millrace.queue.stats('parked')).deadLettered < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    await consumer.stop();
+    const dropped = await app.inject({ method: 'DELETE', url: '/api/queues/parked/dead-letters/poison-1' });
+    assert.equal(dropped.statusCode, 200, dropped.body);
+    assert.deepEqual(dropped.json(), { dropped: 'poison-1' });
+    assert.deepEqual((await app.inject('/api/queues/parked/dead-letters')).json().deadLetters.map((d: { id: string }) => d.id), ['poison-2']);
+    assert.equal((await app.inject('/api/queues/parked')).json().ready, 0, 'dropped, not requeued');
+    const again = await app.inject({ method: 'DELETE', url: '/api/queues/parked/dead-letters/poison-1' });
+    assert.equal(again.statusCode, 404);
+    assert.equal(again.json().error.code, 'QUEUE_MESSAGE_NOT_FOUND');
+  });
+
   it('reads and changes the engine dials, with their audit log', async () => {
     const changed = await app.inject({ method: 'PATCH', url: '/api/dials', payload: { 'workers.concurrency': 24 } });
     assert.equal(changed.statusCode, 200, changed.body);
