@@ -300,8 +300,8 @@ export class Orchestrator {
     const processId = result.taskId.split('/')[0]!;
     const now = this.options.clock.now();
     const command: ProcessCommand = result.ok
-      ? { type: 'CompleteTask', taskId: result.taskId, attempt: result.attempt, output: result.output, durationMs: result.durationMs, now }
-      : { type: 'FailTask', taskId: result.taskId, attempt: result.attempt, failure: result.failure!, now };
+      ? { type: 'CompleteTask', taskId: result.taskId, attempt: result.attempt, output: result.output, durationMs: result.durationMs, tag: result.tag, now }
+      : { type: 'FailTask', taskId: result.taskId, attempt: result.attempt, failure: result.failure!, tag: result.tag, now };
     await this.execute(processId, command);
   }
 

@@ -19,6 +19,8 @@ export interface CompleteTask {
   attempt: number;
   output: unknown;
   durationMs?: number;
+  /** The worker's tags (see `TaskResult.tag`). */
+  tag?: string;
   now: number;
 }
 export interface FailTask {
@@ -26,6 +28,8 @@ export interface FailTask {
   taskId: string;
   attempt: number;
   failure: TaskFailure;
+  /** The worker's tags (see `TaskResult.tag`). */
+  tag?: string;
   now: number;
 }
 export interface TryTimeoutTask {

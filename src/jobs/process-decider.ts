@@ -66,14 +66,14 @@ class Decider {
 
     switch (command.type) {
       case 'CompleteTask':
-        this.emit({ type: 'TaskCompleted', data: { taskId: task.taskId, attempt: task.attempt, output: command.output, durationMs: command.durationMs, completedAt: command.now } });
+        this.emit({ type: 'TaskCompleted', data: { taskId: task.taskId, attempt: task.attempt, output: command.output, durationMs: command.durationMs, ...tagOf(command), completedAt: command.now } });
         if (state.steps.get(task.step)?.status === 'completed') this.advance(command.now);
         return 'applied';
       case 'FailTask':
         if (command.failure.type === 'TASK_TIMEOUT') {
-          this.emit({ type: 'TaskTimedOut', data: { taskId: task.taskId, attempt: task.attempt, by: 'worker', timedOutAt: command.now } });
+          this.emit({ type: 'TaskTimedOut', data: { taskId: task.taskId, attempt: task.attempt, by: 'worker', ...tagOf(command), timedOutAt: command.now } });
         } else {
-          this.emit({ type: 'TaskFailed', data: { taskId: task.taskId, attempt: task.attempt, failure: command.failure, failedAt: command.now } });
+          this.emit({ type: 'TaskFailed', data: { taskId: task.taskId, attempt: task.attempt, failure: command.failure, ...tagOf(command), failedAt: command.now } });
         }
         this.retryOrFail(task, command.failure, command.now);
         return 'applied';
@@ -251,6 +251,11 @@ class Decider {
     this.events.push(event);
     this.state = evolve(this.state, event);
   }
+}
+
+/** Recorded only when there is one, so histories of untagged workers read exactly as before tags existed. */
+function tagOf(command: { tag?: string }): { tag?: string } {
+  return command.tag === undefined ? {} : { tag: command.tag };
 }
 
 function isFinished(status: string | undefined): boolean {

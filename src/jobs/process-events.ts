@@ -47,15 +47,16 @@ export interface TaskScheduled {
 }
 export interface TaskCompleted {
   type: 'TaskCompleted';
-  data: { taskId: string; attempt: number; output: unknown; durationMs?: number; completedAt: number };
+  /** `tag`: the tags of the worker that ran it, when it had any. */
+  data: { taskId: string; attempt: number; output: unknown; durationMs?: number; tag?: string; completedAt: number };
 }
 export interface TaskFailed {
   type: 'TaskFailed';
-  data: { taskId: string; attempt: number; failure: TaskFailure; failedAt: number };
+  data: { taskId: string; attempt: number; failure: TaskFailure; tag?: string; failedAt: number };
 }
 export interface TaskTimedOut {
   type: 'TaskTimedOut';
-  data: { taskId: string; attempt: number; by: 'worker' | 'deadline'; timedOutAt: number };
+  data: { taskId: string; attempt: number; by: 'worker' | 'deadline'; tag?: string; timedOutAt: number };
 }
 export interface TaskRetried {
   type: 'TaskRetried';

@@ -95,8 +95,8 @@ describe('server API', () => {
     await millrace.runProcess(squares, { n: 3 });
     const text = (await app.inject('/metrics')).body;
     const value = (pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? Number.NaN);
-    assert.ok(value(/^millrace_tasks_ended_total\{definition="squares",step="squared",outcome="completed"\} (\d+)$/m) >= 3);
-    assert.ok(value(/^millrace_task_duration_seconds_count\{definition="squares",step="squared"\} (\d+)$/m) >= 3);
+    assert.ok(value(/^millrace_tasks_ended_total\{definition="squares",step="squared",outcome="completed",tag="untagged"\} (\d+)$/m) >= 3);
+    assert.ok(value(/^millrace_task_duration_seconds_count\{definition="squares",step="squared",tag="untagged"\} (\d+)$/m) >= 3);
     assert.ok(value(/^millrace_processes\{status="completed"\} (\d+)$/m) >= 1);
     assert.equal(value(/^millrace_queue_messages\{queue="tasks",state="dead_lettered"\} (\d+)$/m), 0);
     assert.match(text, /^millrace_http_request_duration_seconds_count\{method="GET",route="\/api\/processes\/:id",status="200"\} \d+$/m);
