@@ -42,6 +42,16 @@ describe('process aggregate', () => {
       ]);
   });
 
+  it('records the tag of the worker that ran a task, and nothing when it had none', () => {
+    given(squares, running)
+      .when({ type: 'CompleteTask', taskId: 'p/squared/0', attempt: 1, output: 1, tag: 'v2', now: 6 })
+      .then([{ type: 'TaskCompleted', data: { taskId: 'p/squared/0', attempt: 1, output: 1, tag: 'v2', completedAt: 6 } }]);
+    const failed = given(squares, running).when({ type: 'FailTask', taskId: 'p/squared/0', attempt: 1, failure: { type: 'Error', message: 'x', retryable: true }, tag: 'v2,gpu', now: 6 });
+    assert.equal((failed.events[0] as Extract<ProcessEvent, { type: 'TaskFailed' }>).data.tag, 'v2,gpu');
+    const untagged = given(squares, running).when({ type: 'CompleteTask', taskId: 'p/squared/0', attempt: 1, output: 1, now: 6 });
+    assert.ok(!('tag' in (untagged.events[0] as Extract<ProcessEvent, { type: 'TaskCompleted' }>).data), 'histories of untagged workers read as before');
+  });
+
   it('drops a completion for a task already confirmed', () => {
     given(squares, running).when({ type: 'CompleteTask', taskId: 'p/numbers/0', attempt: 1, output: [9, 9], now: 9 }).thenOutcome('duplicate').then([]);
   });
