@@ -46,14 +46,14 @@ describe('PolicyRegistry and ResourceAccess', () => {
     const bob = token('bbbbbbbbbbbb', 'operate');
     assert.equal(await access.check(bob, 'dataset:runs', 'read'), true, 'no policy yet');
     await writer.set({ resource: 'dataset:runs', owner: 'group:lab', readers: [], operators: [] });
-    clock.advance(1000);
+    await clock.advance(1000);
     assert.equal(await access.check(bob, 'dataset:runs', 'read'), false, 'read by another registry within refreshMs');
     assert.equal(await access.check(token('cccccccccccc', 'read', ['lab']), 'dataset:runs', 'read'), true);
     assert.equal(await access.check(token('dddddddddddd', 'admin'), 'dataset:runs', 'operate'), true);
     assert.equal(await access.check(undefined, 'dataset:runs', 'operate'), true, 'without authentication nothing is enforced');
     assert.equal(await new ResourceAccess().check(bob, 'dataset:runs', 'read'), true, 'without policies nothing is enforced');
     assert.equal(await writer.remove('dataset:runs'), true);
-    clock.advance(1000);
+    await clock.advance(1000);
     assert.equal(await access.check(bob, 'dataset:runs', 'read'), true, 'removed: open again');
     assert.equal(await writer.remove('dataset:runs'), false);
   });
