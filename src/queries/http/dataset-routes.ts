@@ -22,6 +22,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MillraceError } from '../../core/errors.js';
+import { httpStatusOf } from '../../core/http-status.js';
 import type { QueryService } from '../service/query-service.js';
 import { invalidParameter, queryError } from '../query-errors.js';
 import { parseQueryParams } from './query-params.js';
@@ -37,16 +38,6 @@ export interface DatasetRoutesOptions {
    */
   visible?: (request: FastifyRequest, dataset: string) => Promise<boolean>;
 }
-
-const STATUS: Record<string, number> = {
-  QUERY_INVALID: 400,
-  DATASET_INVALID: 400,
-  DATASET_NOT_FOUND: 404,
-  DATASET_EXISTS: 409,
-  QUERY_CANCELLED: 499,
-  QUERY_OVERLOADED: 503,
-  QUERY_DEADLINE_EXCEEDED: 504,
-};
 
 const QUERY_ROUTES = ['heatmap.png', 'heatmap.json', 'heatmap.bin', 'chromatogram', 'spectrum'] as const;
 
@@ -74,7 +65,7 @@ export async function datasetRoutes(app: FastifyInstance, options: DatasetRoutes
   };
   app.setErrorHandler((error, request, reply) => {
     const code = (error as { code?: unknown }).code;
-    const status = typeof code === 'string' ? STATUS[code] : undefined;
+    const status = httpStatusOf(code);
     if (error instanceof MillraceError && status !== undefined) {
       if (code === 'QUERY_OVERLOADED') void reply.header('retry-after', String(Math.max(1, Number(error.details.retryAfterSeconds) || 1)));
       const parameter = error.details.parameter;
