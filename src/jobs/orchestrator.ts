@@ -95,6 +95,7 @@ export class Orchestrator {
       events: options.events, clock: options.clock, logger, name: 'orchestrator',
       handle: (page) => {
         this.index.apply(page);
+        this.manager.noteStored(page);
         return this.receptor.handle(page);
       },
     });

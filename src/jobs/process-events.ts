@@ -111,3 +111,8 @@ export const PROCESS_EVENT_TYPES: readonly ProcessEventType[] = [
 export function processStreamId(processId: string): string {
   return `process-${processId}`;
 }
+
+/** The process a stream belongs to, or undefined for another kind of stream. */
+export function processIdOfStream(streamId: string): string | undefined {
+  return streamId.startsWith('process-') ? streamId.slice('process-'.length) : undefined;
+}

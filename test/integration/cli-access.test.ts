@@ -36,14 +36,13 @@ describe('millrace CLI: access and repair', () => {
     }
   });
 
-  it('retries the task that failed a process from another shell, without the module; a server then completes it', async () => {
+  it('retries the task that failed a process from another shell, without the module, while a server runs it', async () => {
     const dir = createTempDir();
+    const server = await createMillrace({ dataDir: dir.path, threads: 1, logLevel: 'silent' });
     try {
       const fixedWhen = dir.file('fixed');
-      const first = await createMillrace({ dataDir: dir.path, threads: 1, logLevel: 'silent' });
-      await first.startWorker({ tasks });
-      const failed = await first.runProcess(repairable, { fixedWhen }, { processId: 'cli-rp' });
-      await first.close();
+      await server.startWorker({ tasks });
+      const failed = await server.runProcess(repairable, { fixedWhen }, { processId: 'cli-rp' });
       assert.equal(failed.status, 'failed');
 
       const wrong = millrace('retry', 'cli-rp', 'work/0', '--data-dir', dir.path);
@@ -53,18 +52,12 @@ describe('millrace CLI: access and repair', () => {
       const retried = millrace('retry', 'cli-rp', 'work/1', '--data-dir', dir.path);
       assert.equal(retried.status, 0, retried.stderr);
       assert.match(retried.stdout, /retrying cli-rp\/work\/1 \(attempt 2\); cli-rp is running again/);
-
-      const second = await createMillrace({ dataDir: dir.path, threads: 1, logLevel: 'silent' });
-      try {
-        second.orchestrator.register(repairable);
-        await second.startWorker({ tasks });
-        await second.startOrchestrator();
-        const done = await second.orchestrator.wait('cli-rp');
-        assert.deepEqual([done.status, done.output], ['completed', [10, 20]]);
-      } finally {
-        await second.close();
-      }
+      // The server had the process cached as failed; it must follow the other writer, not drop the new attempt's result.
+      for (let waited = 0; (await server.orchestrator.get('cli-rp')).status !== 'completed' && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      const done = await server.orchestrator.get('cli-rp');
+      assert.deepEqual([done.status, done.output], ['completed', [10, 20]]);
     } finally {
+      await server.close();
       dir.remove();
     }
   });
