@@ -45,17 +45,17 @@ describe('millrace CLI: access and repair', () => {
       const failed = await server.runProcess(repairable, { fixedWhen }, { processId: 'cli-rp' });
       assert.equal(failed.status, 'failed');
 
-      const wrong = millrace('retry', 'cli-rp', 'work/0', '--data-dir', dir.path);
+      const wrong = millrace('retry', 'cli-rp', 'first/0', '--data-dir', dir.path);
       assert.notEqual(wrong.status, 0);
-      assert.match(wrong.stderr, /cannot retry task cli-rp\/work\/0: the process failed because of task cli-rp\/work\/1/);
+      assert.match(wrong.stderr, /cannot retry task cli-rp\/first\/0: the process failed because of task cli-rp\/work\/0/);
       writeFileSync(fixedWhen, 'deployed');
-      const retried = millrace('retry', 'cli-rp', 'work/1', '--data-dir', dir.path);
+      const retried = millrace('retry', 'cli-rp', 'work/0', '--data-dir', dir.path);
       assert.equal(retried.status, 0, retried.stderr);
-      assert.match(retried.stdout, /retrying cli-rp\/work\/1 \(attempt 2\); cli-rp is running again/);
+      assert.match(retried.stdout, /retrying cli-rp\/work\/0 \(attempt 2\); cli-rp is running again/);
       // The server had the process cached as failed; it must follow the other writer, not drop the new attempt's result.
       for (let waited = 0; (await server.orchestrator.get('cli-rp')).status !== 'completed' && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
       const done = await server.orchestrator.get('cli-rp');
-      assert.deepEqual([done.status, done.output], ['completed', [10, 20]]);
+      assert.deepEqual([done.status, done.output], ['completed', { first: 10, work: [20] }]);
     } finally {
       await server.close();
       dir.remove();

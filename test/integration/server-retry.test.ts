@@ -39,26 +39,27 @@ describe('server API: retry a failed task', () => {
     assert.equal(started.statusCode, 201);
     const failed = await millrace.orchestrator.wait('rp-1');
     assert.equal(failed.status, 'failed');
-    assert.equal(failed.failure?.taskId, 'rp-1/work/1');
+    assert.equal(failed.failure?.taskId, 'rp-1/work/0');
 
     const listed = (await app.inject('/api/processes/rp-1/tasks?status=failed')).json() as { tasks: Array<{ taskId: string; attempt: number; retryable: boolean; failure: { message: string } }> };
-    assert.deepEqual(listed.tasks.map((t) => [t.taskId, t.attempt, t.retryable]), [['rp-1/work/1', 1, true]]);
+    assert.deepEqual(listed.tasks.map((t) => [t.taskId, t.attempt, t.retryable]), [['rp-1/work/0', 1, true]]);
     assert.match(listed.tasks[0]!.failure.message, /item 2 hits the bug/);
-    assert.deepEqual((await app.inject('/api/processes/rp-1/tasks?step=work&status=completed')).json().tasks.map((t: { taskId: string }) => t.taskId), ['rp-1/work/0']);
+    assert.deepEqual((await app.inject('/api/processes/rp-1/tasks?status=completed')).json().tasks.map((t: { taskId: string }) => t.taskId), ['rp-1/first/0']);
+    assert.deepEqual((await app.inject('/api/processes/rp-1/tasks?step=first&status=failed')).json().tasks, []);
 
     writeFileSync(fixedWhen, 'deployed');
-    const retried = await app.inject({ method: 'POST', url: `/api/processes/rp-1/tasks/${encodeURIComponent('rp-1/work/1')}/retry` });
+    const retried = await app.inject({ method: 'POST', url: `/api/processes/rp-1/tasks/${encodeURIComponent('rp-1/work/0')}/retry` });
     assert.equal(retried.statusCode, 200, retried.body);
-    assert.deepEqual(retried.json(), { retried: 'rp-1/work/1', attempt: 2 });
+    assert.deepEqual(retried.json(), { retried: 'rp-1/work/0', attempt: 2 });
     const done = await millrace.orchestrator.wait('rp-1');
     assert.equal(done.status, 'completed');
-    assert.deepEqual(done.output, [10, 20]);
+    assert.deepEqual(done.output, { first: 10, work: [20] });
     const types = ((await app.inject('/api/processes/rp-1/history')).json().events as Array<{ type: string }>).map((e) => e.type);
     assert.deepEqual(types.slice(types.indexOf('ProcessFailed')), ['ProcessFailed', 'ProcessResumed', 'TaskRetried', 'TaskScheduled', 'TaskCompleted', 'ProcessCompleted']);
   });
 
   it('refuses a retry that cannot apply, saying why', async () => {
-    const again = await app.inject({ method: 'POST', url: `/api/processes/rp-1/tasks/${encodeURIComponent('rp-1/work/1')}/retry` });
+    const again = await app.inject({ method: 'POST', url: `/api/processes/rp-1/tasks/${encodeURIComponent('rp-1/work/0')}/retry` });
     assert.equal(again.statusCode, 409);
     assert.equal(again.json().error.code, 'TASK_NOT_RETRYABLE');
     assert.match(again.json().error.message, /the process is completed/);
