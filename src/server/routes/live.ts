@@ -21,7 +21,9 @@
  * other routes anyway.) The connection ends within `revocationCheckMs` of
  * its token being revoked. Programs that can send headers may call
  * `/api/live` with `Authorization: Bearer` instead. Without authentication
- * the stream is open, like every route.
+ * the stream is open, like every route. A `process` message goes only to
+ * connections whose token may read that process's definition (access
+ * policies, re-read with the revocation check).
  */
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
