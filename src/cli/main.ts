@@ -21,6 +21,8 @@ import { registerServer } from './commands/server.js';
 import { registerStream } from './commands/stream.js';
 import { registerTask } from './commands/task.js';
 import { registerToken } from './commands/token.js';
+import { registerPolicy } from './commands/policy.js';
+import { registerRetry } from './commands/retry.js';
 import { registerWorker } from './commands/worker.js';
 
 const EXIT_USAGE = 2;
@@ -42,6 +44,8 @@ export function buildProgram(): Command {
   registerProcessCommands(program);
   registerTask(program);
   registerToken(program);
+  registerPolicy(program);
+  registerRetry(program);
   registerQueue(program);
   registerBench(program);
   registerDataset(program);

@@ -31,8 +31,8 @@ import { processStreamId, type ProcessEvent } from './process-events.js';
 import { ProcessIndex, type ProcessSummary } from './process-index.js';
 import { ProcessManager, type CommandResult } from './process-manager.js';
 import { ProcessRegistry } from './process-registry.js';
-import type { ProcessStatus } from './process-state.js';
-import { viewProcess, type ProcessView } from './process-view.js';
+import type { ProcessState, ProcessStatus, TaskStatus } from './process-state.js';
+import { viewProcess, viewTasks, type ProcessView, type TaskView } from './process-view.js';
 import { EventFeed } from './event-feed.js';
 import { Receptor } from './receptor.js';
 import { TimeoutManager } from './timeout-manager.js';
@@ -95,6 +95,7 @@ export class Orchestrator {
       events: options.events, clock: options.clock, logger, name: 'orchestrator',
       handle: (page) => {
         this.index.apply(page);
+        this.manager.noteStored(page);
         return this.receptor.handle(page);
       },
     });
@@ -183,21 +184,48 @@ export class Orchestrator {
     return result.outcome === 'applied';
   }
 
+  /**
+   * Runs again the task that failed a process (after fixing its handler,
+   * say): the process runs again and the task, with any sibling that was
+   * still running, gets a new attempt. Resolves with the task's new attempt.
+   * @throws `PROCESS_NOT_FOUND`, `TASK_NOT_FOUND`, `TASK_NOT_RETRYABLE` (saying why)
+   */
+  async retryTask(processId: string, taskId: string): Promise<{ attempt: number }> {
+    const state = await this.freshState(processId);
+    const task = state.tasks.get(taskId);
+    if (task === undefined) throw new MillraceError('TASK_NOT_FOUND', `process ${processId} has no task ${taskId}`, { processId, taskId });
+    const attempt = task.attempt + 1; // read first: deciding updates the cached state in place
+    const result = await this.execute(processId, { type: 'RetryTask', taskId, now: this.options.clock.now() });
+    if (result.outcome === 'applied') return { attempt };
+    const why = state.status !== 'failed' ? `the process is ${state.status}` : state.failure?.taskId === undefined ? 'the process failed in its own code, not in a task' : `the process failed because of task ${state.failure.taskId}`;
+    throw new MillraceError('TASK_NOT_RETRYABLE', `cannot retry task ${taskId}: ${why}; only the task that failed a process can be retried`, { processId, taskId });
+  }
+
+  /** A process's tasks, filtered by step and status. @throws `PROCESS_NOT_FOUND` */
+  async tasks(processId: string, filter: { step?: string; status?: TaskStatus } = {}): Promise<TaskView[]> {
+    return viewTasks(await this.freshState(processId), filter);
+  }
+
   /** The process with its steps. @throws `PROCESS_NOT_FOUND` */
   async get(processId: string): Promise<ProcessView> {
-    // A client's cache holds only what it wrote itself; the process moves on elsewhere.
-    if (!this.acceptingResults) this.manager.evict(processId);
-    const state = await this.manager.state(processId);
-    if (state === undefined) throw notFound(processId);
+    const state = await this.freshState(processId);
     const view = viewProcess(state, this.registry.find(state.definition, state.version));
     if (view.output !== undefined) view.output = await checkOut(view.output, this.options.blobs);
     return view;
   }
 
+  private async freshState(processId: string): Promise<ProcessState> {
+    // A client's cache holds only what it wrote itself; the process moves on elsewhere.
+    if (!this.acceptingResults) this.manager.evict(processId);
+    const state = await this.manager.state(processId);
+    if (state === undefined) throw processNotFound(processId);
+    return state;
+  }
+
   /** The stored events of a process, oldest first. */
   async history(processId: string): Promise<StoredEvent[]> {
     const events = await this.options.events.read(processStreamId(processId));
-    if (events.length === 0) throw notFound(processId);
+    if (events.length === 0) throw processNotFound(processId);
     return events;
   }
 
@@ -273,8 +301,8 @@ export class Orchestrator {
     const processId = result.taskId.split('/')[0]!;
     const now = this.options.clock.now();
     const command: ProcessCommand = result.ok
-      ? { type: 'CompleteTask', taskId: result.taskId, attempt: result.attempt, output: result.output, durationMs: result.durationMs, now }
-      : { type: 'FailTask', taskId: result.taskId, attempt: result.attempt, failure: result.failure!, now };
+      ? { type: 'CompleteTask', taskId: result.taskId, attempt: result.attempt, output: result.output, durationMs: result.durationMs, tag: result.tag, now }
+      : { type: 'FailTask', taskId: result.taskId, attempt: result.attempt, failure: result.failure!, tag: result.tag, now };
     await this.execute(processId, command);
   }
 
@@ -294,7 +322,7 @@ export class Orchestrator {
   private async mustExist(processId: string): Promise<void> {
     if (this.index.get(processId) !== undefined) return;
     await this.feed.catchUp();
-    if (this.index.get(processId) === undefined && (await this.manager.state(processId)) === undefined) throw notFound(processId);
+    if (this.index.get(processId) === undefined && (await this.manager.state(processId)) === undefined) throw processNotFound(processId);
   }
 }
 
@@ -311,6 +339,7 @@ function needsPromptReading(event: ProcessEvent): boolean {
   return event.type !== 'TaskCompleted';
 }
 
-function notFound(processId: string): MillraceError {
+/** What asking for a process that does not exist throws. */
+export function processNotFound(processId: string): MillraceError {
   return new MillraceError('PROCESS_NOT_FOUND', `no process with id ${processId}`, { processId });
 }

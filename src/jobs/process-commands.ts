@@ -19,6 +19,8 @@ export interface CompleteTask {
   attempt: number;
   output: unknown;
   durationMs?: number;
+  /** The worker's tags (see `TaskResult.tag`). */
+  tag?: string;
   now: number;
 }
 export interface FailTask {
@@ -26,6 +28,8 @@ export interface FailTask {
   taskId: string;
   attempt: number;
   failure: TaskFailure;
+  /** The worker's tags (see `TaskResult.tag`). */
+  tag?: string;
   now: number;
 }
 export interface TryTimeoutTask {
@@ -34,13 +38,22 @@ export interface TryTimeoutTask {
   attempt: number;
   now: number;
 }
+/**
+ * Runs a task again that failed for good and so failed its process: the
+ * process runs again (see `ProcessResumed`). Ignored for any other task.
+ */
+export interface RetryTask {
+  type: 'RetryTask';
+  taskId: string;
+  now: number;
+}
 export interface CancelProcess {
   type: 'CancelProcess';
   reason: string;
   now: number;
 }
 
-export type ProcessCommand = StartProcess | CompleteTask | FailTask | TryTimeoutTask | CancelProcess;
+export type ProcessCommand = StartProcess | CompleteTask | FailTask | TryTimeoutTask | RetryTask | CancelProcess;
 
 /**
  * What became of a command: `applied` (events recorded), `duplicate` (it was

@@ -57,6 +57,7 @@ class Decider {
       this.emit({ type: 'ProcessCancelled', data: { reason: command.reason, cancelledAt: command.now } });
       return 'applied';
     }
+    if (command.type === 'RetryTask') return this.retryByRequest(command.taskId, command.now);
     const task = state.tasks.get(command.taskId);
     if (task === undefined) return 'ignored';
     if (task.status === 'completed') return command.type === 'CompleteTask' && command.attempt === task.attempt ? 'duplicate' : 'superseded';
@@ -65,14 +66,14 @@ class Decider {
 
     switch (command.type) {
       case 'CompleteTask':
-        this.emit({ type: 'TaskCompleted', data: { taskId: task.taskId, attempt: task.attempt, output: command.output, durationMs: command.durationMs, completedAt: command.now } });
+        this.emit({ type: 'TaskCompleted', data: { taskId: task.taskId, attempt: task.attempt, output: command.output, durationMs: command.durationMs, ...tagOf(command), completedAt: command.now } });
         if (state.steps.get(task.step)?.status === 'completed') this.advance(command.now);
         return 'applied';
       case 'FailTask':
         if (command.failure.type === 'TASK_TIMEOUT') {
-          this.emit({ type: 'TaskTimedOut', data: { taskId: task.taskId, attempt: task.attempt, by: 'worker', timedOutAt: command.now } });
+          this.emit({ type: 'TaskTimedOut', data: { taskId: task.taskId, attempt: task.attempt, by: 'worker', ...tagOf(command), timedOutAt: command.now } });
         } else {
-          this.emit({ type: 'TaskFailed', data: { taskId: task.taskId, attempt: task.attempt, failure: command.failure, failedAt: command.now } });
+          this.emit({ type: 'TaskFailed', data: { taskId: task.taskId, attempt: task.attempt, failure: command.failure, ...tagOf(command), failedAt: command.now } });
         }
         this.retryOrFail(task, command.failure, command.now);
         return 'applied';
@@ -103,6 +104,37 @@ class Decider {
     const delayMs = retryDelayMs(step.retry, task.attempt, () => hashKey(`${task.taskId}#${attempt}`) / 2 ** 32);
     this.emit({ type: 'TaskRetried', data: { taskId: task.taskId, attempt, delayMs, retriedAt: now } });
     this.schedule(step, task.index, attempt, task.input, now, now + delayMs);
+  }
+
+  /**
+   * A retry someone asked for. Only the task that failed the process
+   * qualifies: any other failure was either retried already or failed
+   * nothing. The process resumes, and every task not completed gets a new
+   * attempt — the failed one, and its siblings that were still running
+   * when the process failed, whose results were dropped then (a failed
+   * process takes none) and will never come back. New attempt numbers keep
+   * the fencing: a late result of an older attempt is superseded. The
+   * retry policy then counts on from the new attempt, so each request buys
+   * one more attempt, not a fresh set. Nothing here reads the definition,
+   * as for a cancel, so any client of the event store may retry.
+   */
+  private retryByRequest(taskId: string, now: number): CommandOutcome {
+    const state = this.state!;
+    const failed = state.tasks.get(taskId);
+    if (state.status !== 'failed' || state.failure?.taskId !== taskId || failed?.status !== 'failed') return 'ignored';
+    this.emit({ type: 'ProcessResumed', data: { taskId, resumedAt: now } });
+    for (const task of [...state.tasks.values()]) {
+      if (task.status === 'completed') continue;
+      const attempt = task.attempt + 1;
+      this.emit({ type: 'TaskRetried', data: { taskId: task.taskId, attempt, delayMs: 0, retriedAt: now, requested: true } });
+      // From the task's own record, not the definition: a client without the definition (`millrace retry`) can decide this.
+      const deadline = task.deadlineAt === undefined ? {} : { deadlineAt: now + (task.deadlineAt - task.notBefore) };
+      this.emit({
+        type: 'TaskScheduled',
+        data: { taskId: task.taskId, step: task.step, index: task.index, attempt, task: task.task, input: task.input, timeoutMs: task.timeoutMs, notBefore: now, ...deadline, scheduledAt: now },
+      });
+    }
+    return 'applied';
   }
 
   /** Starts every step whose parents have all finished; completes the process when every step has. */
@@ -219,6 +251,11 @@ class Decider {
     this.events.push(event);
     this.state = evolve(this.state, event);
   }
+}
+
+/** Recorded only when there is one, so histories of untagged workers read exactly as before tags existed. */
+function tagOf(command: { tag?: string }): { tag?: string } {
+  return command.tag === undefined ? {} : { tag: command.tag };
 }
 
 function isFinished(status: string | undefined): boolean {

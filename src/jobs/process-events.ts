@@ -8,7 +8,10 @@
  * Beyond the issue's core set, `StepStarted` records how many tasks a step
  * fanned out to (zero is a valid answer, and without the event an empty
  * batch could never be seen to finish), and `StepSkipped` records a step
- * whose condition was false.
+ * whose condition was false. `ProcessResumed` records a failed process
+ * running again because the task that failed it was retried by request
+ * (`RetryTask`); the retried tasks follow as `TaskRetried` (with
+ * `requested: true`) and `TaskScheduled`.
  */
 import type { TaskFailure } from '../core/failure.js';
 
@@ -44,19 +47,27 @@ export interface TaskScheduled {
 }
 export interface TaskCompleted {
   type: 'TaskCompleted';
-  data: { taskId: string; attempt: number; output: unknown; durationMs?: number; completedAt: number };
+  /** `tag`: the tags of the worker that ran it, when it had any. */
+  data: { taskId: string; attempt: number; output: unknown; durationMs?: number; tag?: string; completedAt: number };
 }
 export interface TaskFailed {
   type: 'TaskFailed';
-  data: { taskId: string; attempt: number; failure: TaskFailure; failedAt: number };
+  data: { taskId: string; attempt: number; failure: TaskFailure; tag?: string; failedAt: number };
 }
 export interface TaskTimedOut {
   type: 'TaskTimedOut';
-  data: { taskId: string; attempt: number; by: 'worker' | 'deadline'; timedOutAt: number };
+  data: { taskId: string; attempt: number; by: 'worker' | 'deadline'; tag?: string; timedOutAt: number };
 }
 export interface TaskRetried {
   type: 'TaskRetried';
-  data: { taskId: string; attempt: number; delayMs: number; retriedAt: number };
+  data: {
+    taskId: string;
+    attempt: number;
+    delayMs: number;
+    retriedAt: number;
+    /** Retried because someone asked (`RetryTask`), not by the step's retry policy. */
+    requested?: true;
+  };
 }
 export interface ProcessCompleted {
   type: 'ProcessCompleted';
@@ -65,6 +76,10 @@ export interface ProcessCompleted {
 export interface ProcessFailed {
   type: 'ProcessFailed';
   data: { reason: string; step?: string; taskId?: string; failure?: TaskFailure; failedAt: number };
+}
+export interface ProcessResumed {
+  type: 'ProcessResumed';
+  data: { taskId: string; resumedAt: number };
 }
 export interface ProcessCancelled {
   type: 'ProcessCancelled';
@@ -82,16 +97,22 @@ export type ProcessEvent =
   | TaskRetried
   | ProcessCompleted
   | ProcessFailed
+  | ProcessResumed
   | ProcessCancelled;
 
 export type ProcessEventType = ProcessEvent['type'];
 
 export const PROCESS_EVENT_TYPES: readonly ProcessEventType[] = [
   'ProcessStarted', 'StepStarted', 'StepSkipped', 'TaskScheduled', 'TaskCompleted', 'TaskFailed',
-  'TaskTimedOut', 'TaskRetried', 'ProcessCompleted', 'ProcessFailed', 'ProcessCancelled',
+  'TaskTimedOut', 'TaskRetried', 'ProcessCompleted', 'ProcessFailed', 'ProcessResumed', 'ProcessCancelled',
 ];
 
 /** Event stream of a process. */
 export function processStreamId(processId: string): string {
   return `process-${processId}`;
+}
+
+/** The process a stream belongs to, or undefined for another kind of stream. */
+export function processIdOfStream(streamId: string): string | undefined {
+  return streamId.startsWith('process-') ? streamId.slice('process-'.length) : undefined;
 }

@@ -38,6 +38,8 @@ export interface TaskEnded {
   outcome: 'completed' | 'failed' | 'timed_out';
   /** Run time reported by the worker, when it reported one. */
   durationMs: number | undefined;
+  /** The worker's tags joined with `,`, or `untagged` (also for a deadline passed with no worker's word). */
+  tag: string;
 }
 
 const TASK_OUTCOMES: Record<string, TaskEnded['outcome']> = { TaskCompleted: 'completed', TaskFailed: 'failed', TaskTimedOut: 'timed_out' };
@@ -95,12 +97,20 @@ export class ProcessIndex {
       return;
     }
     if (event.type === 'TaskCompleted' || event.type === 'TaskFailed' || event.type === 'TaskTimedOut') {
-      const { taskId, attempt, durationMs } = event.data as { taskId: string; attempt: number; durationMs?: number };
+      const { taskId, attempt, durationMs, tag } = event.data as { taskId: string; attempt: number; durationMs?: number; tag?: string };
       if (this.deadlines.get(taskId)?.attempt === attempt) this.deadlines.delete(taskId);
       if (this.events.listenerCount('task') > 0) {
-        const ended: TaskEnded = { definition: this.summaries.get(processId)?.definition ?? 'unknown', step: taskId.split('/')[1] ?? 'unknown', outcome: TASK_OUTCOMES[event.type]!, durationMs };
+        const ended: TaskEnded = { definition: this.summaries.get(processId)?.definition ?? 'unknown', step: taskId.split('/')[1] ?? 'unknown', outcome: TASK_OUTCOMES[event.type]!, durationMs, tag: tag ?? 'untagged' };
         this.events.emit('task', ended);
       }
+      return;
+    }
+    if (event.type === 'ProcessResumed') {
+      const summary = this.summaries.get(processId);
+      if (summary === undefined) return;
+      summary.status = 'running';
+      delete summary.finishedAt;
+      delete summary.reason;
       return;
     }
     const status = TERMINAL[event.type];

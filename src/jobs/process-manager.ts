@@ -23,12 +23,12 @@ import type { Logger } from '../core/logger.js';
 import { stableHash } from '../core/ids.js';
 import { encodeJson } from '../core/json-codec.js';
 import type { BlobStore } from '../ports/blob-store.js';
-import type { EventStore, NewEvent } from '../ports/event-store.js';
+import type { EventStore, NewEvent, StoredEvent } from '../ports/event-store.js';
 import { checkIn, checkOut, isClaimTicket } from '../workers/claim-check.js';
 import type { CommandOutcome, ProcessCommand } from './process-commands.js';
 import { decide } from './process-decider.js';
 import { defineProcess, type ProcessDefinition } from './process-definition.js';
-import { processStreamId, type ProcessEvent } from './process-events.js';
+import { processIdOfStream, processStreamId, type ProcessEvent } from './process-events.js';
 import type { ProcessRegistry } from './process-registry.js';
 import { foldProcess, type ProcessState } from './process-state.js';
 
@@ -92,6 +92,22 @@ export class ProcessManager {
   /** Current state, from memory or the event store. */
   async state(processId: string): Promise<ProcessState | undefined> {
     return (await this.load(processId)).state;
+  }
+
+  /**
+   * Forgets cached states that are behind events read from the store: another
+   * writer (a CLI's cancel or retry, a second orchestrator) moved the process
+   * on. Without this, a retried task's result, from an attempt the stale
+   * state never scheduled, would be ignored rather than meet a version
+   * conflict and be decided again on the fresh state.
+   */
+  noteStored(events: readonly StoredEvent[]): void {
+    for (const event of events) {
+      const processId = processIdOfStream(event.streamId);
+      if (processId === undefined) continue;
+      const cached = this.cache.get(processId)?.state;
+      if (cached !== undefined && cached.eventVersion < event.version) this.cache.delete(processId);
+    }
   }
 
   /** Forgets cached state (tests, or after another writer is known to have written). */
@@ -158,8 +174,8 @@ export class ProcessManager {
   private definitionFor(command: ProcessCommand, state: ProcessState | undefined): ProcessDefinition {
     if (command.type === 'StartProcess') return this.options.registry.get(command.definition, command.version);
     if (state === undefined) throw new MillraceError('PROCESS_NOT_FOUND', `no process for command ${command.type}`);
-    // Cancelling needs no steps: a CLI in another process can cancel without loading the definition.
-    if (command.type === 'CancelProcess') return CANCEL_ONLY;
+    // Cancelling and retrying by request need no steps: a CLI in another process can do both without loading the definition.
+    if (command.type === 'CancelProcess' || command.type === 'RetryTask') return CANCEL_ONLY;
     return this.options.registry.get(state.definition, state.version);
   }
 

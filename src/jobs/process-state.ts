@@ -12,6 +12,10 @@
  *                           ▼
  *                        failed(a) ──TaskRetried(a+1)──▶ (TaskScheduled(a+1)) running(a+1)
  * ```
+ *
+ * Process lifecycle: running ──▶ completed | failed | cancelled, all final
+ * but one way back: a process failed by a task is running again after
+ * `ProcessResumed` (a `RetryTask` of that task), with its failure cleared.
  */
 import { MillraceError } from '../core/errors.js';
 import type { TaskFailure } from '../core/failure.js';
@@ -141,6 +145,11 @@ export function evolve(state: ProcessState | undefined, event: ProcessEvent): Pr
       state.finishedAt = event.data.failedAt;
       break;
     }
+    case 'ProcessResumed':
+      state.status = 'running';
+      delete state.failure;
+      delete state.finishedAt;
+      break;
     case 'ProcessCancelled':
       state.status = 'cancelled';
       state.cancelReason = event.data.reason;

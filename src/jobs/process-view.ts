@@ -5,7 +5,7 @@
  */
 import type { TaskFailure } from '../core/failure.js';
 import type { ProcessDefinition } from './process-definition.js';
-import type { ProcessState, ProcessStatus, StepStatus } from './process-state.js';
+import type { ProcessState, ProcessStatus, StepStatus, TaskStatus } from './process-state.js';
 
 export interface StepView {
   name: string;
@@ -65,4 +65,34 @@ export function viewProcess(state: ProcessState, definition?: ProcessDefinition)
     ...(state.failure !== undefined ? { failure: state.failure } : {}),
     ...(state.cancelReason !== undefined ? { cancelReason: state.cancelReason } : {}),
   };
+}
+
+/** One task of a process, at its current attempt; inputs and outputs are left out (they may be large). */
+export interface TaskView {
+  taskId: string;
+  step: string;
+  index: number;
+  task: string;
+  attempt: number;
+  status: TaskStatus;
+  failure?: TaskFailure;
+  scheduledAt: number;
+  finishedAt?: number;
+  /** Whether `RetryTask` would run it again: it failed for good and failed the process. */
+  retryable: boolean;
+}
+
+/** The process's tasks in the order they were first scheduled, filtered by step and status. */
+export function viewTasks(state: ProcessState, filter: { step?: string; status?: TaskStatus } = {}): TaskView[] {
+  const views: TaskView[] = [];
+  for (const task of state.tasks.values()) {
+    if ((filter.step !== undefined && task.step !== filter.step) || (filter.status !== undefined && task.status !== filter.status)) continue;
+    views.push({
+      taskId: task.taskId, step: task.step, index: task.index, task: task.task, attempt: task.attempt, status: task.status,
+      ...(task.failure !== undefined && task.status === 'failed' ? { failure: task.failure } : {}),
+      scheduledAt: task.scheduledAt, ...(task.finishedAt !== undefined ? { finishedAt: task.finishedAt } : {}),
+      retryable: state.status === 'failed' && task.status === 'failed' && state.failure?.taskId === task.taskId,
+    });
+  }
+  return views;
 }

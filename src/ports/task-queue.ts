@@ -154,6 +154,8 @@ export interface TaskQueue {
   deadLetters(queue: string, options?: { limit?: number }): Promise<DeadLetter[]>;
   /** Moves a dead letter back to its queue with a fresh attempt count. @throws `QUEUE_MESSAGE_NOT_FOUND` */
   requeueDeadLetter(queue: string, id: string): Promise<void>;
+  /** Deletes a dead letter for good: what was given up on is not kept. @throws `QUEUE_MESSAGE_NOT_FOUND` */
+  dropDeadLetter(queue: string, id: string): Promise<void>;
   /** Stops all consumers (without draining) and releases resources. */
   close(): Promise<void>;
 }

@@ -198,6 +198,7 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
     // One consumer per queue, all feeding the same pool.
     const taskWorkers = queueNames.map((queueName) => new TaskWorker({
       queue: workerOptions.queue ?? queue, pool, queueName, concurrency: workerOptions.concurrency, leaseMs: workerOptions.leaseMs, clock, logger,
+      ...(tags.length > 0 ? { tag: tags.join(',') } : {}),
       control: { log, topic: orchestrator.controlTopic },
       // Same process as the orchestrator: results go to it directly once it runs (see Orchestrator.acceptResult).
       localResults: workerOptions.resultsInProcess === false ? undefined : (resultQueue, result) => orchestrator.acceptResult(resultQueue, result),

@@ -31,6 +31,7 @@ import { registerProcessRoutes } from './routes/processes.js';
 import { registerDashboard, type DashboardOptions } from './static.js';
 import { requireTokens } from './auth/require-token.js';
 import type { TokenRegistry } from './auth/token-registry.js';
+import { ResourceAccess } from './auth/resource-access.js';
 
 /** Adds a domain's routes (datasets, streams) to the server. */
 export type RoutePlugin = (app: FastifyInstance) => void | Promise<void>;
@@ -53,6 +54,8 @@ export interface CreateServerOptions {
   rateLimitPerMinute?: number;
   /** Checks bearer tokens on every route but health. @defaultValue none: an open API, for loopback only */
   tokens?: TokenRegistry;
+  /** Access policies on datasets and process definitions, enforced only with `tokens`. @defaultValue none: every token may do what its scope allows */
+  access?: ResourceAccess;
   /** Readiness, beyond answering at all. @defaultValue always ready */
   ready?: () => { ready: boolean; detail: Record<string, unknown> };
   /** Largest request body. @defaultValue 1 MiB */
@@ -108,11 +111,12 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   });
   app.addHook('onClose', async () => metrics.close());
   registerHealthRoutes(app, options.ready ?? (() => ({ ready: true, detail: {} })));
-  registerProcessRoutes(app, options.orchestrator);
+  const access = options.access ?? new ResourceAccess();
+  registerProcessRoutes(app, options.orchestrator, access);
   registerQueueRoutes(app, options.queue, queues);
   if (options.log !== undefined) registerDialRoutes(app, options.log);
   registerScalingRoutes(app, options.scaling);
-  registerLiveRoutes(app, { orchestrator: options.orchestrator, queue: options.queue, queues, events: options.events, tokens: options.tokens, clock: options.clock ?? new SystemClock(), logger: options.logger });
+  registerLiveRoutes(app, { orchestrator: options.orchestrator, queue: options.queue, queues, events: options.events, tokens: options.tokens, access, clock: options.clock ?? new SystemClock(), logger: options.logger });
   if (options.dashboard !== false) await registerDashboard(app, options.dashboard);
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   for (const plugin of options.plugins ?? []) await plugin(app);

@@ -1,43 +1,20 @@
 /**
  * @module server/http-errors
- * How an error becomes an HTTP answer: the engine's codes map to statuses,
+ * How an error becomes an HTTP answer: the engine's codes map to statuses
+ * (one table for every route family: core/http-status),
  * a schema failure is a 400 that names the field, and anything unexpected
  * is a 500 that says nothing about the inside (the log gets the details).
  * No response ever carries a stack trace.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { MillraceError, type ErrorCode } from '../core/errors.js';
+import { MillraceError } from '../core/errors.js';
+import { httpStatusOf } from '../core/http-status.js';
 import type { Logger } from '../core/logger.js';
 
 /** The body of every error response. */
 export interface ErrorBody {
   error: { code: string; message: string };
 }
-
-const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
-  CONFIG_INVALID: 400,
-  CODEC_INVALID_JSON: 400,
-  CODEC_FORBIDDEN_KEY: 400,
-  CODEC_TOO_LARGE: 413,
-  CODEC_TOO_DEEP: 400,
-  PROCESS_ID_INVALID: 400,
-  TASK_INPUT_INVALID: 400,
-  PROCESS_NOT_FOUND: 404,
-  PROCESS_DEFINITION_UNKNOWN: 404,
-  INPUT_NOT_FOUND: 404,
-  BLOB_NOT_FOUND: 404,
-  QUEUE_MESSAGE_NOT_FOUND: 404,
-  QUEUE_NAME_INVALID: 400,
-  EVENT_STORE_VERSION_CONFLICT: 409,
-  NOT_AVAILABLE: 503,
-  QUERY_INVALID: 400,
-  DATASET_INVALID: 400,
-  DATASET_NOT_FOUND: 404,
-  DATASET_EXISTS: 409,
-  QUERY_CANCELLED: 499,
-  QUERY_OVERLOADED: 503,
-  QUERY_DEADLINE_EXCEEDED: 504,
-};
 
 export function errorHandler(logger: Logger) {
   return (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void => {
@@ -47,7 +24,7 @@ export function errorHandler(logger: Logger) {
       return;
     }
     if (error instanceof MillraceError) {
-      const status = STATUS_BY_CODE[error.code] ?? 500;
+      const status = httpStatusOf(error.code) ?? 500;
       if (status === 500) logger.error({ code: error.code, error: error.message, url: request.url }, 'request failed');
       void reply.status(status).send(body(error.code, status === 500 ? 'internal error' : error.message));
       return;

@@ -5,10 +5,16 @@
  * source at scrape time (queue depths, processes by status), so a scrape
  * always sees the present, never a stale copy.
  *
+ * Task series carry the `tag` of the worker that ran the task (its tags
+ * joined with `,`, or `untagged`), so a version tried on a share of the
+ * traffic (jobs/task-routing) is compared with the old one on the same
+ * live tasks: `rate(millrace_tasks_ended_total{outcome="failed"}[5m])` or a
+ * duration quantile, by tag.
+ *
  * | metric | type | labels |
  * | --- | --- | --- |
- * | `millrace_tasks_ended_total` | counter | definition, step, outcome |
- * | `millrace_task_duration_seconds` | histogram | definition, step |
+ * | `millrace_tasks_ended_total` | counter | definition, step, outcome, tag |
+ * | `millrace_task_duration_seconds` | histogram | definition, step, tag |
  * | `millrace_processes` | gauge | status |
  * | `millrace_queue_messages` | gauge | queue, state (ready, delayed, in_flight, dead_lettered) |
  * | `millrace_queue_redeliveries` | gauge | queue (since the queue was created) |
@@ -47,9 +53,9 @@ export interface ServerMetrics {
 export function createMetrics(sources: MetricsSources): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const ended = new Counter({ name: 'millrace_tasks_ended_total', help: 'Task attempts that ended, by outcome', labelNames: ['definition', 'step', 'outcome'], registers: [registry] });
+  const ended = new Counter({ name: 'millrace_tasks_ended_total', help: 'Task attempts that ended, by outcome', labelNames: ['definition', 'step', 'outcome', 'tag'], registers: [registry] });
   const durations = new Histogram({
-    name: 'millrace_task_duration_seconds', help: 'Run time of completed tasks as reported by workers', labelNames: ['definition', 'step'],
+    name: 'millrace_task_duration_seconds', help: 'Run time of completed tasks as reported by workers', labelNames: ['definition', 'step', 'tag'],
     buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 1, 5, 30, 120, 600], registers: [registry],
   });
   const requests = new Histogram({
@@ -117,8 +123,8 @@ export function createMetrics(sources: MetricsSources): ServerMetrics {
     });
   }
   const onTask = (task: TaskEnded): void => {
-    ended.inc({ definition: task.definition, step: task.step, outcome: task.outcome });
-    if (task.outcome === 'completed' && task.durationMs !== undefined) durations.observe({ definition: task.definition, step: task.step }, task.durationMs / 1000);
+    ended.inc({ definition: task.definition, step: task.step, outcome: task.outcome, tag: task.tag });
+    if (task.outcome === 'completed' && task.durationMs !== undefined) durations.observe({ definition: task.definition, step: task.step, tag: task.tag }, task.durationMs / 1000);
   };
   sources.index.events.on('task', onTask);
   return {

@@ -36,6 +36,8 @@ export interface TaskResult {
   output?: unknown;
   failure?: TaskFailure;
   durationMs: number;
+  /** The reporting worker's tags, joined with `,` (absent for an untagged worker): metrics compare versions by it. */
+  tag?: string;
 }
 
 /** Name of result messages. */
@@ -63,6 +65,7 @@ export function parseTaskResult(payload: unknown): TaskResult {
   if (typeof r.ok !== 'boolean') throw invalid('ok', 'a boolean');
   if (typeof r.attempt !== 'number') throw invalid('attempt', 'a number');
   if (!r.ok && (typeof r.failure !== 'object' || r.failure === null)) throw invalid('failure', 'an object when ok is false');
+  if (r.tag !== undefined && (typeof r.tag !== 'string' || r.tag.length > 300)) throw invalid('tag', 'a string of at most 300 characters');
   return r as unknown as TaskResult;
 }
 

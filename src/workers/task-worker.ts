@@ -58,6 +58,8 @@ export interface TaskWorkerOptions {
    * @defaultValue none: every result is published
    */
   localResults?: LocalResultSink;
+  /** This worker's tags, joined with `,`, stamped on its results (see `TaskResult.tag`). @defaultValue none: untagged */
+  tag?: string;
 }
 
 /**
@@ -258,7 +260,7 @@ export class TaskWorker {
   }
 
   private async settle(delivery: Delivery, payload: TaskPayload, outcome: TaskOutcome, durationMs: number): Promise<void> {
-    const result: TaskResult = { taskId: payload.taskId, name: delivery.name, attempt: payload.attempt ?? delivery.attempt, ok: outcome.ok, durationMs };
+    const result: TaskResult = { taskId: payload.taskId, name: delivery.name, attempt: payload.attempt ?? delivery.attempt, ok: outcome.ok, durationMs, ...(this.options.tag !== undefined ? { tag: this.options.tag } : {}) };
     if (outcome.ok) {
       result.output = outcome.output;
       if (!(await this.report(delivery, payload, result))) await delivery.ack();

@@ -14,6 +14,7 @@ const ROUTES: Array<{ method: 'GET' | 'POST'; url: string; payload?: unknown; sc
   { method: 'GET', url: '/api/processes', scope: 'read' },
   { method: 'GET', url: '/api/processes/auth-p', scope: 'read' },
   { method: 'GET', url: '/api/processes/auth-p/history', scope: 'read' },
+  { method: 'GET', url: '/api/processes/auth-p/tasks', scope: 'read' },
   { method: 'GET', url: '/api/queues/tasks', scope: 'read' },
   { method: 'GET', url: '/metrics', scope: 'read' },
   { method: 'GET', url: '/api/openapi.json', scope: 'read' },

@@ -95,8 +95,8 @@ describe('server API', () => {
     await millrace.runProcess(squares, { n: 3 });
     const text = (await app.inject('/metrics')).body;
     const value = (pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? Number.NaN);
-    assert.ok(value(/^millrace_tasks_ended_total\{definition="squares",step="squared",outcome="completed"\} (\d+)$/m) >= 3);
-    assert.ok(value(/^millrace_task_duration_seconds_count\{definition="squares",step="squared"\} (\d+)$/m) >= 3);
+    assert.ok(value(/^millrace_tasks_ended_total\{definition="squares",step="squared",outcome="completed",tag="untagged"\} (\d+)$/m) >= 3);
+    assert.ok(value(/^millrace_task_duration_seconds_count\{definition="squares",step="squared",tag="untagged"\} (\d+)$/m) >= 3);
     assert.ok(value(/^millrace_processes\{status="completed"\} (\d+)$/m) >= 1);
     assert.equal(value(/^millrace_queue_messages\{queue="tasks",state="dead_lettered"\} (\d+)$/m), 0);
     assert.match(text, /^millrace_http_request_duration_seconds_count\{method="GET",route="\/api\/processes\/:id",status="200"\} \d+$/m);
@@ -122,6 +122,21 @@ describe('server API', () => {
     const missing = await app.inject({ method: 'POST', url: '/api/queues/tasks/dead-letters/nope/requeue' });
     assert.equal(missing.statusCode, 404);
     assert.equal((await app.inject('/api/queues/bad%20name')).statusCode, 400);
+  });
+
+  it('drops a dead letter for good, and answers 404 for one that is not there', async () => {
+    await millrace.queue.publish('parked', [{ id: 'poison-1', name: 'n', payload: 1 }, { id: 'poison-2', name: 'n', payload: 2 }]);
+    const consumer = millrace.queue.consume('parked', (d) => d.nack({ requeue: false, reason: 'poison' }), { concurrency: 1 });
+    while ((await millrace.queue.stats('parked')).deadLettered < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    await consumer.stop();
+    const dropped = await app.inject({ method: 'DELETE', url: '/api/queues/parked/dead-letters/poison-1' });
+    assert.equal(dropped.statusCode, 200, dropped.body);
+    assert.deepEqual(dropped.json(), { dropped: 'poison-1' });
+    assert.deepEqual((await app.inject('/api/queues/parked/dead-letters')).json().deadLetters.map((d: { id: string }) => d.id), ['poison-2']);
+    assert.equal((await app.inject('/api/queues/parked')).json().ready, 0, 'dropped, not requeued');
+    const again = await app.inject({ method: 'DELETE', url: '/api/queues/parked/dead-letters/poison-1' });
+    assert.equal(again.statusCode, 404);
+    assert.equal(again.json().error.code, 'QUEUE_MESSAGE_NOT_FOUND');
   });
 
   it('reads and changes the engine dials, with their audit log', async () => {

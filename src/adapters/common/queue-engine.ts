@@ -121,6 +121,12 @@ export class QueueEngine implements TaskQueue {
     this.context.hub.ring(queue);
   }
 
+  async dropDeadLetter(queue: string, id: string): Promise<void> {
+    this.assertOpen(queue);
+    assertQueueName(queue);
+    await this.settings.store.dropDeadLetter(queue, id);
+  }
+
   /** Fails waiting requests, stops consumers without draining, drops the reply queue, closes the store. */
   close(): Promise<void> {
     this.closing ??= this.shutdown();

@@ -100,6 +100,8 @@ export interface QueueStore {
   deadLetters(queue: string, limit: number): Promise<DeadLetter[]>;
   /** @throws `QUEUE_MESSAGE_NOT_FOUND` */
   requeueDeadLetter(queue: string, id: string): Promise<void>;
+  /** @throws `QUEUE_MESSAGE_NOT_FOUND` */
+  dropDeadLetter(queue: string, id: string): Promise<void>;
   /** Drops every message of a queue (private reply queues on close). */
   purge(queue: string): Promise<void>;
   /** Finishes pending work and releases the storage. */

@@ -204,6 +204,10 @@ export class MemoryQueueStore implements QueueStore {
     rows.makeReady(row);
   }
 
+  async dropDeadLetter(queue: string, id: string): Promise<void> {
+    if (!this.rows(queue).dead.delete(id)) throw new MillraceError('QUEUE_MESSAGE_NOT_FOUND', `no dead letter ${id} in queue ${queue}`, { queue, messageId: id });
+  }
+
   async purge(queue: string): Promise<void> {
     this.assertOpen();
     this.queues.delete(queue);

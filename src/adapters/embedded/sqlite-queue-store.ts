@@ -173,6 +173,14 @@ export class SqliteQueueStore implements QueueStore {
     return this.commits.submit(() => this.requeueDead(queue, id));
   }
 
+  dropDeadLetter(queue: string, id: string): Promise<void> {
+    return this.commits.submit(() => {
+      if (this.statements.DELETE_DEAD.run(queue, id).changes === 0) {
+        throw new MillraceError('QUEUE_MESSAGE_NOT_FOUND', `no dead letter ${id} in queue ${queue}`, { queue, messageId: id });
+      }
+    });
+  }
+
   purge(queue: string): Promise<void> {
     return this.commits.submit(() => {
       this.statements.PURGE_QUEUE.run(queue);

@@ -1,7 +1,7 @@
 /**
  * @module adapters/rabbitmq/rabbitmq-dead-letters
- * Reading and requeueing dead letters. AMQP cannot peek at a queue, so both
- * operations take messages off `<queue>~dead` with `basic.get` on a channel
+ * Reading, requeueing and dropping dead letters. AMQP cannot peek at a
+ * queue, so each operation takes messages off `<queue>~dead` with `basic.get` on a channel
  * of their own and close it at the end, which puts back, in their places,
  * all that they did not take for good. They are operator tools: a scan is
  * linear in the dead letters ahead of the one sought, and two scans at once
@@ -48,20 +48,36 @@ export class DeadLetterInspector {
   async requeue(queue: string, id: string): Promise<void> {
     const names = await this.topology.ensure(queue);
     await this.scan(`requeue a dead letter of ${names.dead}`, async (channel) => {
-      for (;;) {
-        const message = await channel.get(names.dead, { noAck: false });
-        if (message === false) throw new MillraceError('QUEUE_MESSAGE_NOT_FOUND', `no dead letter ${id} in queue ${queue}`, { queue, messageId: id });
-        if (message.properties.messageId !== id) continue;
-        const publishedAt = readPublishedAt(message) ?? this.clock.now();
-        const copy = copyMessage(names.work, message, {}, { attempts: 0, publishedAt, replyTo: null, mandatory: true });
-        const headers = copy.options.headers as Record<string, unknown>;
-        delete headers[DEAD_REASON_HEADER];
-        delete headers[DEAD_AT_HEADER];
-        await this.publisher.publish([copy], () => this.topology.refresh(queue).then(() => undefined));
-        channel.ack(message);
-        return;
-      }
+      const message = await this.find(channel, names.dead, queue, id);
+      const publishedAt = readPublishedAt(message) ?? this.clock.now();
+      const copy = copyMessage(names.work, message, {}, { attempts: 0, publishedAt, replyTo: null, mandatory: true });
+      const headers = copy.options.headers as Record<string, unknown>;
+      delete headers[DEAD_REASON_HEADER];
+      delete headers[DEAD_AT_HEADER];
+      await this.publisher.publish([copy], () => this.topology.refresh(queue).then(() => undefined));
+      channel.ack(message);
     });
+  }
+
+  /**
+   * Deletes dead letter `id` (acks it off `<queue>~dead`).
+   * @throws `QUEUE_MESSAGE_NOT_FOUND`
+   */
+  async drop(queue: string, id: string): Promise<void> {
+    const names = await this.topology.ensure(queue);
+    await this.scan(`drop a dead letter of ${names.dead}`, async (channel) => {
+      const message = await this.find(channel, names.dead, queue, id);
+      channel.ack(message);
+    });
+  }
+
+  /** Takes messages off the dead-letter queue up to `id` (the others go back when the channel closes). */
+  private async find(channel: Channel, dead: string, queue: string, id: string): Promise<GetMessage> {
+    for (;;) {
+      const message = await channel.get(dead, { noAck: false });
+      if (message === false) throw new MillraceError('QUEUE_MESSAGE_NOT_FOUND', `no dead letter ${id} in queue ${queue}`, { queue, messageId: id });
+      if (message.properties.messageId === id) return message;
+    }
   }
 
   /** Runs `work` on a fresh channel and closes it, returning every message not acked to the queue. */

@@ -177,6 +177,12 @@ export class RabbitMqTaskQueue implements TaskQueue {
     await this.deadLetterInspector.requeue(queue, id);
   }
 
+  async dropDeadLetter(queue: string, id: string): Promise<void> {
+    this.assertOpen(queue);
+    assertQueueName(queue);
+    await this.deadLetterInspector.drop(queue, id);
+  }
+
   /**
    * Deletes the queue's broker objects (work queue, delay buckets,
    * dead-letter queue) with every message in them. For tests and for

@@ -44,4 +44,16 @@ export function registerQueue(program: Command): void {
         await m.queue.requeueDeadLetter(name, id);
         process.stdout.write(`requeued ${id} on ${name}\n`);
       }));
+
+  queue
+    .command('drop')
+    .description('delete a dead letter for good')
+    .argument('<queue>', 'queue name')
+    .argument('<id>', 'message id')
+    .option('--data-dir <dir>', 'embedded state directory')
+    .action(async (name: string, id: string, flags: { dataDir?: string }) =>
+      withEngine(flags.dataDir, async (m) => {
+        await m.queue.dropDeadLetter(name, id);
+        process.stdout.write(`dropped ${id} from the dead letters of ${name}\n`);
+      }));
 }

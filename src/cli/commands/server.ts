@@ -8,6 +8,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { SystemClock } from '../../core/clock.js';
 import { MillraceError } from '../../core/errors.js';
 import { createMillrace, type RunningWorker } from '../../runtime/millrace.js';
+import { PolicyRegistry } from '../../server/auth/policy-registry.js';
+import { ResourceAccess } from '../../server/auth/resource-access.js';
 import { TokenRegistry } from '../../server/auth/token-registry.js';
 import { parseRoute, type TaskRoute } from '../../jobs/task-routing.js';
 import { Scheduler } from '../../jobs/scheduler.js';
@@ -94,6 +96,8 @@ export function registerServer(program: Command): void {
         });
         scheduler?.start();
         const tokens = flags.auth === 'tokens' ? new TokenRegistry({ events: millrace.events, clock: new SystemClock() }) : undefined;
+        // Policies name tokens, so without tokens there is nobody to tell apart (docs/server.md#access-policies).
+        const access = new ResourceAccess(tokens === undefined ? undefined : new PolicyRegistry({ events: millrace.events, clock: new SystemClock() }));
         if (tokens !== undefined && !(await tokens.any())) millrace.logger.warn({}, 'no API tokens yet: every request but health is refused until you run `millrace token create`');
         const app = await createServer({
           orchestrator: millrace.orchestrator,
@@ -103,10 +107,11 @@ export function registerServer(program: Command): void {
           scaling: scaler === undefined ? undefined : () => scaler.status(),
           plugins: [
             (server) => registerStreamRoutes(server, { log: millrace.log, checkpoints: millrace.checkpoints, pipelines: loaded.flatMap((m) => m.pipelines) }),
-            ...(queries === undefined ? [] : [(server: FastifyInstance) => registerDatasetRoutes(server, queries.service)]),
+            ...(queries === undefined ? [] : [(server: FastifyInstance) => registerDatasetRoutes(server, queries.service, { visible: (request, name) => access.check(request.token, `dataset:${name}`, 'read') })]),
           ],
           workerStats: workers.length === 0 ? undefined : () => sumWorkerStats(workers.map((worker) => worker.stats())),
           tokens,
+          access,
           logger: millrace.logger,
           ready: () => ({ ready: true, detail: { backends: millrace.describeBackends, workers: workers.length } }),
         });

@@ -32,11 +32,12 @@ export function registerToken(program: Command): void {
     .description('create a token; it is printed once and cannot be shown again')
     .requiredOption('--name <name>', 'who or what uses it, e.g. "ci" or "alice"')
     .option('--scope <scope>', `${SCOPES.join(' | ')}: read looks, operate also starts and cancels, admin also manages`, scopeOption, 'read' as Scope)
+    .option('--groups <names>', 'comma-separated groups, named by access policies (`millrace policy set`)', (value: string) => value.split(',').map((g) => g.trim()).filter((g) => g !== ''))
     .option('--json', 'print JSON')
     .option('--data-dir <dir>', 'embedded state directory')
-    .action(async (flags: { name: string; scope: Scope; json?: boolean; dataDir?: string }) =>
+    .action(async (flags: { name: string; scope: Scope; groups?: string[]; json?: boolean; dataDir?: string }) =>
       withTokens(flags.dataDir, async (tokens) => {
-        const created = await tokens.create(flags.name, flags.scope);
+        const created = await tokens.create(flags.name, flags.scope, flags.groups ?? []);
         if (flags.json) process.stdout.write(`${JSON.stringify({ ...created.info, token: created.token })}\n`);
         else process.stdout.write(`${created.token}\n`);
         process.stderr.write(`token ${created.info.id} "${created.info.name}" (${created.info.scope}) created; store it now, it is not shown again\n`);
@@ -55,7 +56,7 @@ export function registerToken(program: Command): void {
           return;
         }
         for (const t of list) {
-          process.stdout.write(`${t.id}  ${t.scope.padEnd(7)}  ${new Date(t.createdAt).toISOString()}  ${t.revokedAt === undefined ? 'active ' : 'revoked'}  ${t.name}\n`);
+          process.stdout.write(`${t.id}  ${t.scope.padEnd(7)}  ${new Date(t.createdAt).toISOString()}  ${t.revokedAt === undefined ? 'active ' : 'revoked'}  ${t.name}${t.groups.length > 0 ? `  [${t.groups.join(',')}]` : ''}\n`);
         }
       }));
 

@@ -22,25 +22,22 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MillraceError } from '../../core/errors.js';
+import { httpStatusOf } from '../../core/http-status.js';
 import type { QueryService } from '../service/query-service.js';
-import { invalidParameter } from '../query-errors.js';
+import { invalidParameter, queryError } from '../query-errors.js';
 import { parseQueryParams } from './query-params.js';
 
 export interface DatasetRoutesOptions {
   service: QueryService;
   /** Seconds a response without a pinned revision may be reused. @defaultValue 60 */
   maxAgeSeconds?: number;
+  /**
+   * Whether the caller may see a dataset (the server's access policies). A
+   * hidden dataset is left out of the list and answers every other route
+   * exactly as a missing one does. @defaultValue every dataset is visible
+   */
+  visible?: (request: FastifyRequest, dataset: string) => Promise<boolean>;
 }
-
-const STATUS: Record<string, number> = {
-  QUERY_INVALID: 400,
-  DATASET_INVALID: 400,
-  DATASET_NOT_FOUND: 404,
-  DATASET_EXISTS: 409,
-  QUERY_CANCELLED: 499,
-  QUERY_OVERLOADED: 503,
-  QUERY_DEADLINE_EXCEEDED: 504,
-};
 
 const QUERY_ROUTES = ['heatmap.png', 'heatmap.json', 'heatmap.bin', 'chromatogram', 'spectrum'] as const;
 
@@ -62,9 +59,13 @@ export async function registerDatasetRoutes(app: FastifyInstance, service: Query
 export async function datasetRoutes(app: FastifyInstance, options: DatasetRoutesOptions): Promise<void> {
   const { service } = options;
   const maxAge = options.maxAgeSeconds ?? 60;
+  const visible = options.visible ?? (async () => true);
+  const mustSee = async (request: FastifyRequest, name: string): Promise<void> => {
+    if (!(await visible(request, name))) throw queryError('DATASET_NOT_FOUND', `no dataset named ${name}`, { dataset: name });
+  };
   app.setErrorHandler((error, request, reply) => {
     const code = (error as { code?: unknown }).code;
-    const status = typeof code === 'string' ? STATUS[code] : undefined;
+    const status = httpStatusOf(code);
     if (error instanceof MillraceError && status !== undefined) {
       if (code === 'QUERY_OVERLOADED') void reply.header('retry-after', String(Math.max(1, Number(error.details.retryAfterSeconds) || 1)));
       const parameter = error.details.parameter;
@@ -75,10 +76,11 @@ export async function datasetRoutes(app: FastifyInstance, options: DatasetRoutes
     return reply.status(500).send({ error: { code: known ? error.code : 'INTERNAL', message: known && code === 'STORAGE_CORRUPT' ? error.message : 'internal error' } });
   });
 
-  app.get('/api/datasets', async () => {
+  app.get('/api/datasets', async (request) => {
     const datasets = await service.datasets();
+    const shown = await Promise.all(datasets.map(({ manifest }) => visible(request, manifest.name)));
     return {
-      datasets: datasets.map(({ manifest }) => ({
+      datasets: datasets.filter((_, index) => shown[index]).map(({ manifest }) => ({
         name: manifest.name, revision: manifest.revision, files: manifest.files.length, groups: Object.keys(manifest.groups),
         storedBytes: manifest.files.reduce((sum, f) => sum + f.ref.size, 0), createdAt: manifest.createdAt,
       })),
@@ -86,6 +88,7 @@ export async function datasetRoutes(app: FastifyInstance, options: DatasetRoutes
   });
 
   app.get<{ Params: { name: string } }>('/api/datasets/:name', async (request) => {
+    await mustSee(request, request.params.name);
     const { manifest } = await service.dataset(request.params.name);
     return {
       name: manifest.name, revision: manifest.revision, createdAt: manifest.createdAt, groups: manifest.groups,
@@ -100,6 +103,8 @@ export async function datasetRoutes(app: FastifyInstance, options: DatasetRoutes
 
   async function answer(route: string, request: FastifyRequest<{ Params: { name: string }; Querystring: Record<string, unknown> }>, reply: FastifyReply): Promise<FastifyReply> {
     const parsed = parseQueryParams(route, request.params.name, request.query);
+    // After parsing: a hidden dataset answers a bad query with the same 400 a missing one does.
+    await mustSee(request, request.params.name);
     const prepared = await service.prepare(parsed.request, { format: parsed.format, scale: parsed.scale });
     if (parsed.revision !== undefined && parsed.revision !== prepared.query.revision) {
       throw invalidParameter('revision', `dataset ${prepared.query.dataset} is at revision ${prepared.query.revision}, not ${parsed.revision}`);

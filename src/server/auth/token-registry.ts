@@ -16,17 +16,22 @@ import type { Clock } from '../../core/clock.js';
 import { MillraceError } from '../../core/errors.js';
 import type { EventStore, StoredEvent } from '../../ports/event-store.js';
 import { isScope, type Scope } from './scopes.js';
+import { SharedStream } from './shared-stream.js';
 
 export const TOKEN_STREAM = 'millrace-tokens';
 /** Reads caused by an unknown token id, at most this often. */
 const MISS_REFRESH_MS = 100;
 const TOKEN_PATTERN = /^mr_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
+/** A group a token belongs to, named by access policies (`group:<name>`). */
+export const GROUP_PATTERN = /^[A-Za-z0-9][\w.-]{0,63}$/;
 
 /** What is known about a token; never its secret. */
 export interface TokenInfo {
   id: string;
   name: string;
   scope: Scope;
+  /** Groups named by access policies; tokens created before groups existed have none. */
+  groups: string[];
   createdAt: number;
   revokedAt?: number;
 }
@@ -37,39 +42,42 @@ interface TokenRecord extends TokenInfo {
 
 export class TokenRegistry {
   private readonly tokens = new Map<string, TokenRecord>();
-  private version = 0;
-  private refreshedAt = Number.NEGATIVE_INFINITY;
+  private readonly stream: SharedStream;
 
-  constructor(private readonly options: { events: EventStore; clock: Clock; refreshMs?: number }) {}
+  constructor(private readonly options: { events: EventStore; clock: Clock; refreshMs?: number }) {
+    this.stream = new SharedStream({ events: options.events, clock: options.clock, stream: TOKEN_STREAM, apply: (event) => this.apply(event) });
+  }
 
   /** Creates a token; the returned `token` is shown once and never again. */
-  async create(name: string, scope: Scope): Promise<{ token: string; info: TokenInfo }> {
+  async create(name: string, scope: Scope, groups: readonly string[] = []): Promise<{ token: string; info: TokenInfo }> {
     if (!/^[\w .@:-]{1,100}$/.test(name)) throw new MillraceError('CONFIG_INVALID', `token name "${name}" must be 1–100 letters, digits, spaces or . _ - @ :`, { field: 'name' });
     if (!isScope(scope)) throw new MillraceError('CONFIG_INVALID', `scope must be read, operate or admin, got "${String(scope)}"`, { field: 'scope' });
+    const bad = groups.find((group) => !GROUP_PATTERN.test(group));
+    if (bad !== undefined) throw new MillraceError('CONFIG_INVALID', `group "${bad}" must be 1–64 letters, digits or . _ - (starting with a letter or digit)`, { field: 'groups' });
     const id = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12);
     const secret = randomBytes(32).toString('base64url');
-    const info: TokenInfo = { id, name, scope, createdAt: this.options.clock.now() };
-    await this.append({ type: 'TokenCreated', data: { ...info, sha256: digest(secret) } });
+    const info: TokenInfo = { id, name, scope, groups: [...new Set(groups)], createdAt: this.options.clock.now() };
+    await this.stream.append({ type: 'TokenCreated', data: { ...info, sha256: digest(secret) } });
     return { token: `mr_${id}_${secret}`, info };
   }
 
   /** @returns false when there is no such token or it was already revoked */
   async revoke(id: string): Promise<boolean> {
-    await this.refresh(true);
+    await this.stream.refresh();
     const token = this.tokens.get(id);
     if (token === undefined || token.revokedAt !== undefined) return false;
-    await this.append({ type: 'TokenRevoked', data: { id, revokedAt: this.options.clock.now() } });
+    await this.stream.append({ type: 'TokenRevoked', data: { id, revokedAt: this.options.clock.now() } });
     return true;
   }
 
   async list(): Promise<TokenInfo[]> {
-    await this.refresh(true);
+    await this.stream.refresh();
     return [...this.tokens.values()].map(({ hash: _hash, ...info }) => info).sort((a, b) => a.createdAt - b.createdAt);
   }
 
   /** Whether any token (revoked or not) was ever created. */
   async any(): Promise<boolean> {
-    await this.refresh(true);
+    await this.stream.refresh();
     return this.tokens.size > 0;
   }
 
@@ -79,7 +87,7 @@ export class TokenRegistry {
     if (match === null) return undefined;
     const [, id, secret] = match as unknown as [string, string, string];
     // A token created since the last read is read at once; guessed ids cannot make every request a read.
-    await this.refresh(this.tokens.has(id) ? 'periodic' : 'miss');
+    await this.stream.refresh(this.tokens.has(id) ? (this.options.refreshMs ?? 1000) : MISS_REFRESH_MS);
     const token = this.tokens.get(id);
     if (token === undefined || token.revokedAt !== undefined) return undefined;
     if (!timingSafeEqual(token.hash, Buffer.from(digest(secret), 'hex'))) return undefined;
@@ -87,36 +95,13 @@ export class TokenRegistry {
     return info;
   }
 
-  private async refresh(why: 'periodic' | 'miss' | true): Promise<void> {
-    const now = this.options.clock.now();
-    const interval = why === true ? 0 : why === 'miss' ? MISS_REFRESH_MS : (this.options.refreshMs ?? 1000);
-    if (now - this.refreshedAt < interval) return;
-    this.refreshedAt = now;
-    for (const event of await this.options.events.read(TOKEN_STREAM, { fromVersion: this.version + 1 })) this.apply(event);
-  }
-
   private apply(event: StoredEvent): void {
-    this.version = event.version;
     const data = event.data as Record<string, unknown>;
     if (event.type === 'TokenCreated' && typeof data.id === 'string' && isScope(data.scope) && typeof data.sha256 === 'string') {
-      this.tokens.set(data.id, { id: data.id, name: String(data.name), scope: data.scope, createdAt: Number(data.createdAt), hash: Buffer.from(data.sha256, 'hex') });
+      this.tokens.set(data.id, { id: data.id, name: String(data.name), scope: data.scope, groups: Array.isArray(data.groups) ? data.groups.map(String) : [], createdAt: Number(data.createdAt), hash: Buffer.from(data.sha256, 'hex') });
     } else if (event.type === 'TokenRevoked' && typeof data.id === 'string') {
       const token = this.tokens.get(data.id);
       if (token !== undefined) token.revokedAt = Number(data.revokedAt);
-    }
-  }
-
-  /** Appends at the version this registry has read, re-reading and retrying when another writer came first. */
-  private async append(event: { type: string; data: Record<string, unknown> }): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      await this.refresh(true);
-      try {
-        await this.options.events.append(TOKEN_STREAM, [event], this.version === 0 ? 'no-stream' : this.version);
-        await this.refresh(true);
-        return;
-      } catch (error) {
-        if ((error as { code?: string }).code !== 'EVENT_STORE_VERSION_CONFLICT' || attempt >= 5) throw error;
-      }
     }
   }
 }

@@ -161,7 +161,7 @@ export class LiveHub {
     for (const event of page) {
       if (!event.streamId.startsWith('process-')) continue;
       const processId = event.streamId.slice('process-'.length);
-      const urgent = event.type === 'ProcessStarted' || TERMINAL.has(event.type);
+      const urgent = event.type === 'ProcessStarted' || event.type === 'ProcessResumed' || TERMINAL.has(event.type);
       if (!urgent && !STEP_OR_TASK.test(event.type)) continue;
       this.touch(processId, urgent, failureOf(event));
     }

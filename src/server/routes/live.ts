@@ -21,7 +21,9 @@
  * other routes anyway.) The connection ends within `revocationCheckMs` of
  * its token being revoked. Programs that can send headers may call
  * `/api/live` with `Authorization: Bearer` instead. Without authentication
- * the stream is open, like every route.
+ * the stream is open, like every route. A `process` message goes only to
+ * connections whose token may read that process's definition (access
+ * policies, re-read with the revocation check).
  */
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -35,6 +37,7 @@ import { body } from '../http-errors.js';
 import type { RouteAuthConfig } from '../auth/require-token.js';
 import { allows } from '../auth/scopes.js';
 import type { TokenInfo, TokenRegistry } from '../auth/token-registry.js';
+import type { ResourceAccess } from '../auth/resource-access.js';
 import { LiveHub, type LiveMessage } from './live-hub.js';
 
 export interface LiveRoutesOptions {
@@ -44,6 +47,8 @@ export interface LiveRoutesOptions {
   /** The store the live feed follows; without it `/api/live` answers 503. */
   events: EventStore | undefined;
   tokens: TokenRegistry | undefined;
+  /** Process views go only to callers whose policies let them read the process. */
+  access: ResourceAccess;
   clock: Clock;
   logger: Logger;
   /** Connections at once. @defaultValue 100 */
@@ -127,7 +132,11 @@ export function registerLiveRoutes(app: FastifyInstance, options: LiveRoutesOpti
     clients.add(client);
     request.raw.on('close', client.close);
     startTimers();
-    const send = (message: LiveMessage): void => void response.write(`event: ${message.event}\ndata: ${JSON.stringify(message.data)}\n\n`);
+    const send = (message: LiveMessage): void => {
+      if (message.event === 'process' && !options.access.allows(caller, `process:${message.data.view.definition}`, 'read')) return;
+      response.write(`event: ${message.event}\ndata: ${JSON.stringify(message.data)}\n\n`);
+    };
+    await options.access.refresh();
     try {
       unsubscribe = await hub.subscribe(send);
     } catch (error) {
@@ -176,6 +185,7 @@ export function registerLiveRoutes(app: FastifyInstance, options: LiveRoutesOpti
     if (tokens === undefined) return;
     const check = async (): Promise<void> => {
       try {
+        await options.access.refresh();
         const revoked = new Set((await tokens.list()).filter((t) => t.revokedAt !== undefined).map((t) => t.id));
         for (const client of [...clients]) if (client.token !== undefined && revoked.has(client.token.id)) client.close();
       } catch (error) {

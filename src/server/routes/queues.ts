@@ -1,6 +1,6 @@
 /**
  * @module server/routes/queues
- * Queue depth and dead letters over HTTP: look (read) and requeue (operate).
+ * Queue depth and dead letters over HTTP: look (read), requeue and drop (operate).
  */
 import type { FastifyInstance } from 'fastify';
 import { QUEUE_NAME_PATTERN, type TaskQueue } from '../../ports/task-queue.js';
@@ -26,5 +26,12 @@ export function registerQueueRoutes(app: FastifyInstance, queue: TaskQueue, know
   }, async (request) => {
     await queue.requeueDeadLetter(request.params.name, request.params.id);
     return { requeued: request.params.id };
+  });
+
+  app.delete<{ Params: { name: string; id: string } }>('/api/queues/:name/dead-letters/:id', {
+    schema: { params: { type: 'object', properties: { name: NAME, id: { type: 'string', minLength: 1, maxLength: 200 } } } },
+  }, async (request) => {
+    await queue.dropDeadLetter(request.params.name, request.params.id);
+    return { dropped: request.params.id };
   });
 }

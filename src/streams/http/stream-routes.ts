@@ -22,6 +22,7 @@
 import type { FastifyContextConfig, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SystemClock, type Clock } from '../../core/clock.js';
 import { MillraceError } from '../../core/errors.js';
+import { httpStatusOf } from '../../core/http-status.js';
 import type { Log } from '../../ports/log.js';
 import type { CheckpointStore } from '../../ports/checkpoint-store.js';
 import { DIAL_NAMES, currentDials, setDials, type MicroBatchDials } from '../runtime/dials.js';
@@ -54,18 +55,6 @@ const READ = { scope: 'read' } as FastifyContextConfig;
 const OPERATE = { scope: 'operate' } as FastifyContextConfig;
 
 const NAME = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$' } as const;
-
-const STATUS: Record<string, number> = {
-  REQUEST_INVALID: 400,
-  CONFIG_INVALID: 400,
-  CODEC_INVALID_JSON: 400,
-  CODEC_FORBIDDEN_KEY: 400,
-  CODEC_TOO_DEEP: 400,
-  CODEC_TOO_LARGE: 413,
-  LOG_TOPIC_NOT_FOUND: 404,
-  NOT_FOUND: 404,
-  NOT_AVAILABLE: 503,
-};
 
 /**
  * Mounts the stream routes in their own Fastify scope (with their own
@@ -208,7 +197,7 @@ function errorHandler(error: FastifyError | Error, request: FastifyRequest, repl
     return;
   }
   const code = typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'INTERNAL';
-  const known = STATUS[code];
+  const known = httpStatusOf(code);
   if (known !== undefined) {
     void reply.status(known).send(body(code, error.message));
     return;

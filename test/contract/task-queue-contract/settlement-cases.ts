@@ -75,6 +75,21 @@ export function settlementCases(harness: HarnessFactory): void {
       await consumer.stop();
     }));
 
+  void it('drops a dead letter for good, leaving the others', () =>
+    withHarness(harness, async ({ queue }) => {
+      const q = queueName('drop');
+      await queue.publish(q, [{ id: 'a', name: 'n', payload: 1 }, { id: 'b', name: 'n', payload: 2 }, { id: 'c', name: 'n', payload: 3 }]);
+      const consumer = queue.consume(q, (d) => d.nack({ requeue: false, reason: `poison ${d.id}` }), { concurrency: 1 });
+      await waitFor(async () => (await queue.stats(q)).deadLettered === 3, 'three dead letters');
+      await consumer.stop();
+      await queue.dropDeadLetter(q, 'b');
+      assert.deepEqual((await queue.deadLetters(q)).map((d) => d.id).sort(), ['a', 'c']);
+      const stats = await queue.stats(q);
+      assert.deepEqual([stats.deadLettered, stats.ready + stats.delayed + stats.inFlight], [2, 0], 'dropped, not requeued');
+      await rejectsWith(queue.dropDeadLetter(q, 'b'), 'QUEUE_MESSAGE_NOT_FOUND');
+      await rejectsWith(queue.dropDeadLetter(q, 'never-dead'), 'QUEUE_MESSAGE_NOT_FOUND');
+    }));
+
   for (const first of ['ack', 'nack', 'extendLease'] as const) {
     void it(`hands a lapsed lease to another consumer and fences the old holder's ${first}`, (t) =>
       withClock(t, harness, async ({ queue }, clock) => {

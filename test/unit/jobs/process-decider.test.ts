@@ -42,6 +42,16 @@ describe('process aggregate', () => {
       ]);
   });
 
+  it('records the tag of the worker that ran a task, and nothing when it had none', () => {
+    given(squares, running)
+      .when({ type: 'CompleteTask', taskId: 'p/squared/0', attempt: 1, output: 1, tag: 'v2', now: 6 })
+      .then([{ type: 'TaskCompleted', data: { taskId: 'p/squared/0', attempt: 1, output: 1, tag: 'v2', completedAt: 6 } }]);
+    const failed = given(squares, running).when({ type: 'FailTask', taskId: 'p/squared/0', attempt: 1, failure: { type: 'Error', message: 'x', retryable: true }, tag: 'v2,gpu', now: 6 });
+    assert.equal((failed.events[0] as Extract<ProcessEvent, { type: 'TaskFailed' }>).data.tag, 'v2,gpu');
+    const untagged = given(squares, running).when({ type: 'CompleteTask', taskId: 'p/squared/0', attempt: 1, output: 1, now: 6 });
+    assert.ok(!('tag' in (untagged.events[0] as Extract<ProcessEvent, { type: 'TaskCompleted' }>).data), 'histories of untagged workers read as before');
+  });
+
   it('drops a completion for a task already confirmed', () => {
     given(squares, running).when({ type: 'CompleteTask', taskId: 'p/numbers/0', attempt: 1, output: [9, 9], now: 9 }).thenOutcome('duplicate').then([]);
   });
@@ -108,5 +118,68 @@ describe('process aggregate', () => {
 
   it('starts a process once', () => {
     given(squares, running).when({ type: 'StartProcess', processId: 'p', definition: 'squares', version: 1, input: { n: 2 }, now: 30 }).thenOutcome('duplicate').then([]);
+  });
+
+  describe('a retry by request (RetryTask)', () => {
+    const fatal = { type: 'Error', message: 'bad data', retryable: false };
+    /** squared/1 fails with a non-retryable error while squared/0 still runs: the process fails. */
+    const failedHistory = (): ProcessEvent[] => [...running, ...given(squares, running).when({ type: 'FailTask', taskId: 'p/squared/1', attempt: 1, failure: fatal, now: 10 }).events];
+
+    it('resumes the process and gives every task not completed a new attempt, now', () => {
+      const history = failedHistory();
+      assert.deepEqual(history.slice(-2).map((e) => e.type), ['TaskFailed', 'ProcessFailed']);
+      const retried = given(squares, history).when({ type: 'RetryTask', taskId: 'p/squared/1', now: 50 }).thenOutcome('applied');
+      retried.then([
+        { type: 'ProcessResumed', data: { taskId: 'p/squared/1', resumedAt: 50 } },
+        { type: 'TaskRetried', data: { taskId: 'p/squared/0', attempt: 2, delayMs: 0, retriedAt: 50, requested: true } },
+        squared(0, 2, 50),
+        { type: 'TaskRetried', data: { taskId: 'p/squared/1', attempt: 2, delayMs: 0, retriedAt: 50, requested: true } },
+        squared(1, 2, 50),
+      ]);
+      assert.equal(retried.state?.status, 'running');
+      assert.equal(retried.state?.failure, undefined);
+      assert.equal(retried.state?.finishedAt, undefined);
+    });
+
+    it('keeps fencing: a late result of an attempt from before the retry is superseded', () => {
+      const history = failedHistory();
+      const resumed = [...history, ...given(squares, history).when({ type: 'RetryTask', taskId: 'p/squared/1', now: 50 }).events];
+      given(squares, resumed).when({ type: 'CompleteTask', taskId: 'p/squared/0', attempt: 1, output: 1, now: 51 }).thenOutcome('superseded').then([]);
+      given(squares, resumed).when({ type: 'CompleteTask', taskId: 'p/squared/1', attempt: 1, output: 4, now: 51 }).thenOutcome('superseded').then([]);
+    });
+
+    it('completes the process once the retried tasks complete', () => {
+      const history = failedHistory();
+      history.push(...given(squares, history).when({ type: 'RetryTask', taskId: 'p/squared/1', now: 50 }).events);
+      history.push(...given(squares, history).when({ type: 'CompleteTask', taskId: 'p/squared/0', attempt: 2, output: 1, now: 51 }).events);
+      history.push(...given(squares, history).when({ type: 'CompleteTask', taskId: 'p/squared/1', attempt: 2, output: 4, now: 52 }).events);
+      const done = given(squares, history).when({ type: 'CompleteTask', taskId: 'p/total/0', attempt: 1, output: 7, now: 53 });
+      assert.deepEqual(done.events.map((e) => e.type), ['TaskCompleted', 'ProcessCompleted']);
+      assert.equal(done.state?.status, 'completed');
+    });
+
+    it('fails the process again when the new attempt fails: one request buys one attempt', () => {
+      const history = failedHistory();
+      history.push(...given(squares, history).when({ type: 'RetryTask', taskId: 'p/squared/1', now: 50 }).events);
+      const again = given(squares, history).when({ type: 'FailTask', taskId: 'p/squared/1', attempt: 2, failure: fatal, now: 60 });
+      assert.deepEqual(again.events.map((e) => e.type), ['TaskFailed', 'ProcessFailed']);
+    });
+
+    it('ignores a retry of a running process, of a task that did not fail it, of an unknown task, and of a cancelled process', () => {
+      given(squares, running).when({ type: 'RetryTask', taskId: 'p/squared/1', now: 50 }).thenOutcome('ignored').then([]);
+      const history = failedHistory();
+      given(squares, history).when({ type: 'RetryTask', taskId: 'p/squared/0', now: 50 }).thenOutcome('ignored').then([]);
+      given(squares, history).when({ type: 'RetryTask', taskId: 'p/nothing/0', now: 50 }).thenOutcome('ignored').then([]);
+      const cancelled = [...running, { type: 'ProcessCancelled', data: { reason: 'operator', cancelledAt: 20 } } as ProcessEvent];
+      given(squares, cancelled).when({ type: 'RetryTask', taskId: 'p/squared/1', now: 50 }).thenOutcome('ignored').then([]);
+    });
+
+    it('decides the same events from the same history (replay)', () => {
+      const history = failedHistory();
+      assert.deepEqual(
+        given(squares, history).when({ type: 'RetryTask', taskId: 'p/squared/1', now: 50 }).events,
+        given(squares, history).when({ type: 'RetryTask', taskId: 'p/squared/1', now: 50 }).events,
+      );
+    });
   });
 });
