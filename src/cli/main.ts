@@ -22,6 +22,7 @@ import { registerStream } from './commands/stream.js';
 import { registerTask } from './commands/task.js';
 import { registerToken } from './commands/token.js';
 import { registerWorker } from './commands/worker.js';
+import { registerWorkers } from './commands/workers.js';
 
 const EXIT_USAGE = 2;
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerServer(program);
   registerWorker(program);
+  registerWorkers(program);
   registerRun(program);
   registerProcessCommands(program);
   registerTask(program);
