@@ -1,5 +1,7 @@
 /** Workers: who is connected (from their heartbeats), with tags, kinds of work, load and last heartbeat. */
 import type { JSX } from 'preact';
+import { useState } from 'preact/hooks';
+import { LineChart, type Series } from '../chart.js';
 import { formatDuration, formatTime } from '../format.js';
 import { useNow } from '../hooks.js';
 import type { WorkerView } from '../operations-types.js';
@@ -8,10 +10,24 @@ import { usePoll } from '../poll.js';
 const STATE_TEXT: Record<WorkerView['state'], string> = { up: 'up', gone: 'gone (no heartbeat)', stopped: 'stopped' };
 const STATE_CLASS: Record<WorkerView['state'], string> = { up: 'status-completed', gone: 'status-failed', stopped: 'status-cancelled' };
 
+const TONES = ['tone-running', 'tone-done', 'tone-retried', 'tone-failed', 'tone-accent', 'tone-muted'];
+/** Looks kept for the chart: six minutes at one every 2 s. */
+const KEEP = 180;
+
+interface Look { at: number; inFlight: Record<string, number> }
+
 export function WorkersPage(): JSX.Element {
-  const { data, error } = usePoll<{ workers: WorkerView[] }>('/api/workers', 2000);
+  const [looks, setLooks] = useState<Look[]>([]);
+  const { data, error } = usePoll<{ workers: WorkerView[] }>('/api/workers', 2000, (body, at) => {
+    const inFlight = Object.fromEntries(body.workers.filter((w) => w.state === 'up').map((w) => [w.id, w.inFlight]));
+    setLooks((list) => [...list, { at, inFlight }].slice(-KEEP));
+  });
   const now = useNow(1000);
   const workers = data?.workers;
+  // One line per worker up now (the first six), over the looks since the page opened.
+  const series: Series[] = (workers ?? []).filter((w) => w.state === 'up').slice(0, TONES.length).map((w, i) => ({
+    label: `${w.host} pid ${w.pid}`, tone: TONES[i]!, points: looks.filter((l) => w.id in l.inFlight).map((l) => [l.at, l.inFlight[w.id]!] as const),
+  }));
   return (
     <section aria-labelledby="workers-title">
       <h1 id="workers-title">Workers</h1>
@@ -44,6 +60,7 @@ export function WorkersPage(): JSX.Element {
           </tbody>
         </table>
       )}
+      {series.length > 0 && <div class="chart-single"><LineChart title="Tasks in flight per worker" series={series} /></div>}
     </section>
   );
 }
