@@ -4,11 +4,13 @@
  * the last good answer when a read fails (the error is shown beside it).
  */
 import { useEffect, useState } from 'preact/hooks';
-import { api, describeError } from './api.js';
+import { ApiError, api, describeError } from './api.js';
 
 export interface Polled<T> {
   data: T | undefined;
   error: string | undefined;
+  /** The route is not on this server (404): a feature it was started without. */
+  missing: boolean;
   /** Read again now (after a change made from the page). */
   reload: () => void;
 }
@@ -16,6 +18,7 @@ export interface Polled<T> {
 export function usePoll<T>(path: string | undefined, ms: number, onData?: (data: T, at: number) => void): Polled<T> {
   const [data, setData] = useState<T | undefined>();
   const [error, setError] = useState<string | undefined>();
+  const [missing, setMissing] = useState(false);
   const [round, setRound] = useState(0);
   useEffect(() => {
     if (path === undefined) return;
@@ -29,7 +32,13 @@ export function usePoll<T>(path: string | undefined, ms: number, onData?: (data:
         setError(undefined);
         onData?.(body, Date.now());
       } catch (e) {
-        if (!stopped) setError(describeError(e));
+        if (stopped) return;
+        if (e instanceof ApiError && e.status === 404 && e.code === 'NOT_FOUND') {
+          // Not served here; asking again will not change that.
+          setMissing(true);
+          return;
+        }
+        setError(describeError(e));
       }
       // The next read is timed from the end of this one, so a slow server is never asked twice at once.
       if (!stopped) timer = setTimeout(() => void read(), ms);
@@ -40,5 +49,5 @@ export function usePoll<T>(path: string | undefined, ms: number, onData?: (data:
       clearTimeout(timer);
     };
   }, [path, ms, round]);
-  return { data, error, reload: () => setRound((r) => r + 1) };
+  return { data, error, missing, reload: () => setRound((r) => r + 1) };
 }

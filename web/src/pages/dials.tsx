@@ -23,6 +23,7 @@ export function DialsPage({ session }: { session: Session }): JSX.Element {
       <h1 id="dials-title">Dials</h1>
       <p class="muted">Live settings, changed without a restart. Every change is recorded on the Log with the name of the token that made it.</p>
       {engine.error !== undefined && <p role="alert" class="error">{engine.error}</p>}
+      {engine.missing && <p class="muted">This server does not serve the engine's dials (it was started without the engine's Log).</p>}
       <h2>Engine</h2>
       {engine.data !== undefined && (
         <table class="list" data-testid="engine-dials">

@@ -20,13 +20,14 @@ const KEEP = 180;
 interface Sample { at: number; rate: number; lag: number; late: number }
 
 export function StreamsPage({ session, name }: { session: Session; name: string | undefined }): JSX.Element {
-  const { data, error } = usePoll<{ streams: StreamBrief[] }>('/api/streams', 2000);
+  const { data, error, missing } = usePoll<{ streams: StreamBrief[] }>('/api/streams', 2000);
   const streams = data?.streams;
   return (
     <section aria-labelledby="streams-title">
       <h1 id="streams-title">Streams</h1>
       {error !== undefined && <p role="alert" class="error">{error}</p>}
-      {streams === undefined && error === undefined && <p class="muted">Loading…</p>}
+      {missing && <p class="muted">This server does not serve the streams API (<code>millrace server</code> does, for the pipelines of the modules it is given).</p>}
+      {streams === undefined && error === undefined && !missing && <p class="muted">Loading…</p>}
       {streams !== undefined && streams.length === 0 && <p class="muted">This server reports no streams (start it with a module that exports pipelines).</p>}
       {streams !== undefined && streams.length > 0 && (
         <table class="list" data-testid="stream-table">
@@ -50,7 +51,7 @@ export function StreamsPage({ session, name }: { session: Session; name: string 
 
 function StreamDetail({ name, session }: { name: string; session: Session }): JSX.Element {
   const [samples, setSamples] = useState<Sample[]>([]);
-  const { data: status, error } = usePoll<StreamStatus>(`/api/streams/${encodeURIComponent(name)}`, 2000, (s, at) => {
+  const { data: status, error, missing } = usePoll<StreamStatus>(`/api/streams/${encodeURIComponent(name)}`, 2000, (s, at) => {
     const sample: Sample = s.kind === 'pipeline'
       ? { at, rate: s.recordsPerSecond ?? 0, lag: s.lag, late: s.late }
       : { at, rate: s.messagesPerSecond ?? 0, lag: s.lag, late: s.failed };
@@ -61,6 +62,7 @@ function StreamDetail({ name, session }: { name: string; session: Session }): JS
     <section aria-labelledby="stream-title" data-testid="stream-detail">
       <h2 id="stream-title">{name}</h2>
       {error !== undefined && <p role="alert" class="error">{error}</p>}
+      {missing && <p role="alert" class="error">This server knows no stream named {name}.</p>}
       {status !== undefined && (
         <dl class="facts" data-testid="stream-counters">
           <div><dt>Kind</dt><dd>{status.kind}</dd></div>

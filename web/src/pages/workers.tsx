@@ -18,7 +18,7 @@ interface Look { at: number; inFlight: Record<string, number> }
 
 export function WorkersPage(): JSX.Element {
   const [looks, setLooks] = useState<Look[]>([]);
-  const { data, error } = usePoll<{ workers: WorkerView[] }>('/api/workers', 2000, (body, at) => {
+  const { data, error, missing } = usePoll<{ workers: WorkerView[] }>('/api/workers', 2000, (body, at) => {
     const inFlight = Object.fromEntries(body.workers.filter((w) => w.state === 'up').map((w) => [w.id, w.inFlight]));
     setLooks((list) => [...list, { at, inFlight }].slice(-KEEP));
   });
@@ -33,7 +33,8 @@ export function WorkersPage(): JSX.Element {
       <h1 id="workers-title">Workers</h1>
       <p class="muted">Every worker reports itself every few seconds; one silent for three of its intervals is shown as gone. Workers unheard of for ten minutes leave the list.</p>
       {error !== undefined && <p role="alert" class="error">{error}</p>}
-      {workers === undefined && error === undefined && <p class="muted">Loading…</p>}
+      {missing && <p class="muted">This server does not list workers (it was started without the engine's Log).</p>}
+      {workers === undefined && error === undefined && !missing && <p class="muted">Loading…</p>}
       {workers !== undefined && workers.length === 0 && <p class="muted">No worker has reported in the last ten minutes.</p>}
       {workers !== undefined && workers.length > 0 && (
         <table class="list" data-testid="worker-table">
