@@ -45,14 +45,15 @@ const START_TIME_MS = Date.UTC(2024, 2, 1);
 /**
  * Writes about `bytes` bytes of logs to `path` (replacing it): whole lines,
  * stopping before the line that would pass `bytes`, so the file is at most
- * one line (~300 bytes) short of it.
+ * one line (~300 bytes) short of it. `onProgress` hears the bytes written
+ * after each chunk.
  *
  * @example
  * ```ts
  * await generateLogs('/tmp/access.log', 100 * 1024 * 1024, 1)
  * ```
  */
-export async function generateLogs(path: string, bytes: number, seed = 1): Promise<GeneratedLogs> {
+export async function generateLogs(path: string, bytes: number, seed = 1, onProgress?: (written: number, total: number) => void): Promise<GeneratedLogs> {
   if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`bytes must be a whole number ≥ 0, got ${bytes}`);
   const generator = createLogGenerator(seed);
   const file = await open(path, 'w');
@@ -63,6 +64,7 @@ export async function generateLogs(path: string, bytes: number, seed = 1): Promi
       if (chunk.length === 0) break;
       await file.write(chunk);
       written += chunk.length;
+      onProgress?.(written, bytes);
     }
   } finally {
     await file.close();

@@ -24,6 +24,7 @@ import { registerToken } from './commands/token.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerRetry } from './commands/retry.js';
 import { registerWorker } from './commands/worker.js';
+import { registerWorkers } from './commands/workers.js';
 
 const EXIT_USAGE = 2;
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerServer(program);
   registerWorker(program);
+  registerWorkers(program);
   registerRun(program);
   registerProcessCommands(program);
   registerTask(program);

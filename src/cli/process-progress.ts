@@ -1,9 +1,11 @@
 /**
  * @module cli/process-progress
  * Live progress of a running process: one line per step with done/total,
- * rate and ETA. In a terminal the block redraws in place; otherwise (logs,
- * CI) a line per step is printed when it moves by 10% or changes state.
+ * rate and ETA. In a terminal each step is a `cli-progress` bar in one
+ * block redrawn in place; otherwise (logs, CI) a plain line per step is
+ * printed when it moves by 10% or changes state.
  */
+import { MultiBar, type SingleBar } from 'cli-progress';
 import type { ProcessView, StepView } from '../jobs/process-view.js';
 
 export interface ProcessProgress {
@@ -12,22 +14,43 @@ export interface ProcessProgress {
 }
 
 export function createProcessProgress(stream: NodeJS.WriteStream = process.stderr, now: () => number = Date.now): ProcessProgress {
-  let drawn = 0;
+  return stream.isTTY === true ? terminalBars(stream, now) : plainLines(stream, now);
+}
+
+/** One bar per step; the text after the bar is {@link describeStep}'s, so a terminal and a log say the same. */
+function terminalBars(stream: NodeJS.WriteStream, now: () => number): ProcessProgress {
+  const block = new MultiBar({ stream, format: '{step} [{bar}] {line}', barsize: 20, barCompleteChar: '█', barIncompleteChar: '░', hideCursor: true, fps: 10, autopadding: false });
+  const bars = new Map<string, SingleBar>();
+  const draw = (view: ProcessView): void => {
+    for (const step of view.steps) {
+      const payload = { step: step.name.padEnd(14), line: describeStep(step, now()).slice(15) };
+      const total = Math.max(1, step.tasks);
+      const bar = bars.get(step.name);
+      if (bar === undefined) bars.set(step.name, block.create(total, step.completed, payload));
+      else {
+        bar.setTotal(total);
+        bar.update(step.completed, payload);
+      }
+    }
+  };
+  return {
+    update: draw,
+    finish: (view) => {
+      draw(view);
+      block.stop();
+    },
+  };
+}
+
+function plainLines(stream: NodeJS.WriteStream, now: () => number): ProcessProgress {
   const lastPrinted = new Map<string, string>();
   const draw = (view: ProcessView): void => {
-    const lines = view.steps.map((step) => describeStep(step, now()));
-    if (stream.isTTY) {
-      if (drawn > 0) stream.write(`\x1b[${drawn}A`);
-      for (const line of lines) stream.write(`\x1b[2K${line}\n`);
-      drawn = lines.length;
-      return;
-    }
-    view.steps.forEach((step, i) => {
+    for (const step of view.steps) {
       const key = `${step.status}:${step.tasks === 0 ? 0 : Math.floor((step.completed / step.tasks) * 10)}`;
-      if (lastPrinted.get(step.name) === key || step.status === 'pending') return;
+      if (lastPrinted.get(step.name) === key || step.status === 'pending') continue;
       lastPrinted.set(step.name, key);
-      stream.write(`${lines[i]}\n`);
-    });
+      stream.write(`${describeStep(step, now())}\n`);
+    }
   };
   return { update: draw, finish: draw };
 }

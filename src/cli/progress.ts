@@ -1,36 +1,58 @@
 /**
  * @module cli/progress
- * A one-line progress bar on standard error for long work; silent when
- * standard error is not a terminal (logs and CI stay clean), where it
- * prints at most one line per 10%.
+ * A progress bar on standard error for long work. In a terminal it is a
+ * `cli-progress` bar redrawn in place (with rate and ETA); otherwise (logs,
+ * CI, a pipe) it prints a plain line at most once per 10%:
+ * `label: done/total note`.
  */
+import { SingleBar } from 'cli-progress';
+
 export interface ProgressBar {
   update(done: number, total: number, note?: string): void;
   finish(): void;
 }
 
 export function createProgressBar(label: string, stream: NodeJS.WriteStream = process.stderr): ProgressBar {
-  let lastDecile = -1;
-  let lastDraw = 0;
+  return stream.isTTY === true ? terminalBar(label, stream) : plainLines(label, stream);
+}
+
+function terminalBar(label: string, stream: NodeJS.WriteStream): ProgressBar {
+  const bar = new SingleBar({
+    stream,
+    format: `${label} [{bar}] {percentage}% {value}/{total} {note} · ETA {eta_formatted}`,
+    barsize: 30,
+    barCompleteChar: '█',
+    barIncompleteChar: '░',
+    hideCursor: true,
+    fps: 10,
+    etaBuffer: 50,
+  });
+  let started = false;
   return {
     update(done, total, note = '') {
-      const fraction = total === 0 ? 1 : done / total;
-      if (stream.isTTY) {
-        const now = Date.now();
-        if (now - lastDraw < 50 && done < total) return;
-        lastDraw = now;
-        const width = 30;
-        const filled = Math.round(fraction * width);
-        stream.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${note}`.padEnd(90));
+      if (!started) {
+        bar.start(total, done, { note });
+        started = true;
         return;
       }
-      const decile = Math.floor(fraction * 10);
+      bar.setTotal(total);
+      bar.update(done, { note });
+    },
+    finish() {
+      if (started) bar.stop();
+    },
+  };
+}
+
+function plainLines(label: string, stream: NodeJS.WriteStream): ProgressBar {
+  let lastDecile = -1;
+  return {
+    update(done, total, note = '') {
+      const decile = Math.floor((total === 0 ? 1 : done / total) * 10);
       if (decile === lastDecile) return;
       lastDecile = decile;
       stream.write(`${label}: ${done}/${total} ${note}\n`);
     },
-    finish() {
-      if (stream.isTTY) stream.write('\n');
-    },
+    finish() {},
   };
 }

@@ -32,6 +32,7 @@ import { PoolScaler } from '../workers/scaler/pool-scaler.js';
 import type { ScalingPolicy } from '../workers/scaler/scaling-policy.js';
 import { tagQueue, type TaskRoute } from '../jobs/task-routing.js';
 import { followDials, type EngineDials } from './engine-dials.js';
+import { startHeartbeat } from './worker-directory.js';
 import { messageOf } from '../core/errors.js';
 import { runTaskBatch, type TaskBatchOptions, type TaskBatchReport } from '../workers/task-batch.js';
 import { describeBackends, resolveBackends, type BackendUrls, type Backends } from './backends.js';
@@ -95,6 +96,12 @@ export interface StartWorkerOptions {
    * @defaultValue none: a fixed pool
    */
   autoscale?: ScalingPolicy & { sampleMs?: number };
+  /**
+   * How often the worker reports itself on the Log topic `millrace.workers`
+   * (listed by `GET /api/workers`), or false for never.
+   * @defaultValue 5 000 ms
+   */
+  heartbeatMs?: number | false;
 }
 
 /** A worker: a thread pool fed by a queue consumer. */
@@ -220,6 +227,16 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
         }
       });
     }
+    const heartbeat = workerOptions.heartbeatMs === false ? undefined : startHeartbeat({
+      log, clock, logger, intervalMs: workerOptions.heartbeatMs,
+      snapshot: () => {
+        const stats = sumWorkerStats(taskWorkers.map((worker) => worker.stats));
+        return {
+          tags: [...tags], kinds: pool.tasks.map((task) => task.name), queues: queueNames, threads: pool.stats.size,
+          concurrency: taskWorkers[0]!.concurrency, inFlight: pool.stats.inFlight, done: stats.succeeded, failed: stats.failed,
+        };
+      },
+    });
     const running: RunningWorker = {
       pool,
       scaler,
@@ -234,6 +251,7 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
         await scaler?.stop();
         await Promise.all(taskWorkers.map((worker) => worker.stop(stopOptions)));
         await pool.close();
+        await heartbeat?.stop();
       },
     };
     workers.add(running);

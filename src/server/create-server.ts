@@ -22,6 +22,8 @@ import { createMetrics, type MetricsSources } from './metrics.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { registerDialRoutes } from './routes/dials.js';
 import { registerScalingRoutes } from './routes/scaling.js';
+import { registerWorkerRoutes } from './routes/workers.js';
+import { WorkerDirectory } from '../runtime/worker-directory.js';
 import type { QueueScalerStatus } from '../workers/scaler/queue-scaler.js';
 import type { Log } from '../ports/log.js';
 import { errorHandler, body } from './http-errors.js';
@@ -41,7 +43,7 @@ export interface CreateServerOptions {
   queue: TaskQueue;
   /** The cluster scaler's state, for `/api/scaling` and `/metrics`. */
   scaling?: () => QueueScalerStatus;
-  /** Where the engine's dials live; without it, no `/api/dials`. */
+  /** Where the engine's dials and worker heartbeats live; without it, no `/api/dials` nor `/api/workers`. */
   log?: Log;
   logger: Logger;
   /** Queues listed by `/api/queues` and measured by `/metrics`. @defaultValue `['tasks', 'millrace.results']` */
@@ -114,9 +116,13 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   const access = options.access ?? new ResourceAccess();
   registerProcessRoutes(app, options.orchestrator, access);
   registerQueueRoutes(app, options.queue, queues);
-  if (options.log !== undefined) registerDialRoutes(app, options.log);
+  const clock = options.clock ?? new SystemClock();
+  if (options.log !== undefined) {
+    registerDialRoutes(app, options.log);
+    registerWorkerRoutes(app, new WorkerDirectory(options.log, clock), clock);
+  }
   registerScalingRoutes(app, options.scaling);
-  registerLiveRoutes(app, { orchestrator: options.orchestrator, queue: options.queue, queues, events: options.events, tokens: options.tokens, access, clock: options.clock ?? new SystemClock(), logger: options.logger });
+  registerLiveRoutes(app, { orchestrator: options.orchestrator, queue: options.queue, queues, events: options.events, tokens: options.tokens, access, clock, logger: options.logger });
   if (options.dashboard !== false) await registerDashboard(app, options.dashboard);
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   for (const plugin of options.plugins ?? []) await plugin(app);

@@ -46,7 +46,7 @@ export type { PartitionRange } from './runtime/mapper-task.js';
 export { replayPipeline, parseReplayBound, type ReplayBound, type ReplayOptions, type RunningReplay } from './runtime/replay.js';
 export { ingestFile, type IngestFileOptions, type IngestReport } from './runtime/file-source.js';
 export { startMicroBatch, type Bucket, type MicroBatchOptions, type RunningMicroBatch } from './runtime/micro-batch.js';
-export { checkDials, currentDials, dialsTopic, parseDialArguments, setDials, DEFAULT_DIALS, DIAL_NAMES, type MicroBatchDials } from './runtime/dials.js';
+export { checkDials, currentDials, dialChanges, dialsTopic, parseDialArguments, setDials, DEFAULT_DIALS, DIAL_NAMES, type MicroBatchDials, type StreamDialChange } from './runtime/dials.js';
 export { StreamStatusReader, type MicroBatchStatus, type PartitionLag, type PipelineStatus } from './runtime/stream-status.js';
 export { registerStreamRoutes, type StreamRoutesOptions } from './http/stream-routes.js';
 export { materializeTable, lookup, type KeyedTable } from './runtime/keyed-table.js';

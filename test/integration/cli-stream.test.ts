@@ -71,7 +71,9 @@ describe('cli: replay and dial', () => {
     assert.equal(run.status, 0, run.stderr);
     const millrace = await createMillrace({ dataDir: dir.file('data'), logLevel: 'silent' });
     try {
-      assert.deepEqual((await millrace.log.read('orders.dials', 0, 0)).map((r) => r.value), [{ maxMessages: 50, concurrency: 3 }]);
+      const values = (await millrace.log.read('orders.dials', 0, 0)).map((r) => r.value as Record<string, unknown>);
+      assert.deepEqual(values.map(({ by: _by, ...dials }) => dials), [{ maxMessages: 50, concurrency: 3 }]);
+      assert.match(String(values[0]!.by), /^cli:/, 'who changed it is recorded');
     } finally {
       await millrace.close();
     }

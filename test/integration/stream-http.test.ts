@@ -141,16 +141,33 @@ describe('streams HTTP API', () => {
     assert.equal((await app.inject('/api/tables/user-counts?limit=0')).statusCode, 400);
   });
 
+  it('gives a pipeline\'s newest window results from its topic sink, oldest first', async () => {
+    const recent = (await app.inject('/api/streams/per-user/results?limit=3')).json() as { topic: string; results: Array<{ id: string; end: number }> };
+    assert.equal(recent.topic, 'user-counts');
+    // The three appended last (the sink topic has one partition), ordered by window end.
+    const appended = (await readAll(t.log, 'user-counts')).slice(-3).map((r) => r.value as { id: string; end: number });
+    assert.deepEqual(recent.results.map((r) => r.id), appended.sort((a, b) => a.end - b.end).map((r) => r.id));
+    const all = (await app.inject('/api/streams/per-user/results?limit=1000')).json() as { results: Array<{ end: number; value: number }> };
+    assert.equal(all.results.reduce((n, r) => n + r.value, 0), 40, 'every accepted click is counted once across the results');
+    assert.deepEqual(all.results.map((r) => r.end), [...all.results.map((r) => r.end)].sort((a, b) => a - b));
+    assert.equal((await app.inject('/api/streams/orders-batch/results')).statusCode, 404);
+    assert.equal((await app.inject('/api/streams/per-user/results?limit=0')).statusCode, 400);
+  });
+
   it('reads and changes a micro-batch stream\'s dials through its control topic; the running stream takes them', async () => {
     const running = await startMicroBatch({ name: 'orders-batch', store: t.store, source: { topic: 'orders' }, handler: () => undefined, dials: { maxMessages: 200 }, clock: new SystemClock() });
     try {
-      assert.deepEqual((await app.inject('/api/streams/orders-batch/dials')).json(), { name: 'orders-batch', dials: { maxMessages: 200, maxWaitMs: 1000, concurrency: 1 } });
+      assert.deepEqual((await app.inject('/api/streams/orders-batch/dials')).json(), { name: 'orders-batch', dials: { maxMessages: 200, maxWaitMs: 1000, concurrency: 1 }, changes: [] });
       const changed = await app.inject({ method: 'PATCH', url: '/api/streams/orders-batch/dials', payload: { maxMessages: 50, concurrency: 2 } });
       assert.equal(changed.statusCode, 200, changed.body);
       assert.deepEqual(changed.json().dials, { maxMessages: 50, maxWaitMs: 1000, concurrency: 2 });
-      assert.deepEqual((await readAll(t.log, 'orders-batch.dials')).map((r) => r.value), [{ maxMessages: 50, concurrency: 2 }]);
+      assert.deepEqual((await readAll(t.log, 'orders-batch.dials')).map((r) => r.value), [{ maxMessages: 50, concurrency: 2, by: 'anonymous (no auth)' }]);
       while (running.dials().maxMessages !== 50) await sleep(5);
       assert.deepEqual(running.dials(), { maxMessages: 50, maxWaitMs: 1000, concurrency: 2 });
+      // The audit log: one line per dial, with the value it replaced, who and when.
+      const audit = (await app.inject('/api/streams/orders-batch/dials')).json() as { changes: Array<{ dial: string; from: number; to: number; by: string; at: number }> };
+      assert.deepEqual(audit.changes.map(({ dial, from, to, by }) => [dial, from, to, by]), [['maxMessages', 200, 50, 'anonymous (no auth)'], ['concurrency', 1, 2, 'anonymous (no auth)']]);
+      assert.ok(audit.changes.every((c) => Number.isFinite(c.at) && c.at > 0));
       const bad = await app.inject({ method: 'PATCH', url: '/api/streams/orders-batch/dials', payload: { speed: 3 } });
       assert.equal(bad.statusCode, 400);
       assert.match(bad.json().error.message, /body/);

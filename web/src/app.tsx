@@ -8,12 +8,18 @@ import { DatasetsPage } from './pages/datasets.js';
 import { ProcessPage } from './pages/process.js';
 import { ProcessesPage } from './pages/processes.js';
 import { QueuesPage } from './pages/queues.js';
+import { DialsPage } from './pages/dials.js';
+import { StreamsPage } from './pages/streams.js';
+import { WorkersPage } from './pages/workers.js';
 import { Link, useLocation } from './router.js';
 import type { Session } from './types.js';
 
 const NAV = [
   { href: '/processes', label: 'Processes' },
   { href: '/queues', label: 'Queues' },
+  { href: '/workers', label: 'Workers' },
+  { href: '/streams', label: 'Streams' },
+  { href: '/dials', label: 'Dials' },
   { href: '/datasets', label: 'Datasets' },
 ];
 
@@ -90,6 +96,13 @@ function route(path: string, session: Session): { title: string; body: JSX.Eleme
     return { title: id, body: <ProcessPage key={id} processId={id} session={session} /> };
   }
   if (path === '/queues' || path.startsWith('/queues/')) return { title: 'Queues', body: <QueuesPage session={session} /> };
+  if (path === '/workers') return { title: 'Workers', body: <WorkersPage /> };
+  const stream = /^\/streams(?:\/([^/]+))?$/.exec(path);
+  if (stream !== null) {
+    const name = stream[1] === undefined ? undefined : decodeURIComponent(stream[1]);
+    return { title: name ?? 'Streams', body: <StreamsPage session={session} name={name} /> };
+  }
+  if (path === '/dials') return { title: 'Dials', body: <DialsPage session={session} /> };
   if (path === '/datasets' || path.startsWith('/datasets/')) return { title: 'Datasets', body: <DatasetsPage /> };
   return { title: 'Processes', body: <ProcessesPage session={session} /> };
 }

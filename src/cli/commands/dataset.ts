@@ -8,6 +8,7 @@ import { getDataset, listDatasets, removeDataset } from '../../queries/dataset/d
 import { generateDataset } from '../../queries/generate/generate-dataset.js';
 import { intOption } from '../parse.js';
 import { createProgressBar } from '../progress.js';
+import { JSON_FLAG_HELP, printJson } from '../json-output.js';
 import { withDatasetBlobs } from './dataset-blobs.js';
 import { registerDatasetImport } from './dataset-import.js';
 
@@ -55,24 +56,26 @@ export function registerDataset(program: Command): void {
   dataset
     .command('ls')
     .description('list datasets: name, revision, files, stored bytes (JSON lines)')
+    .option('--json', `${JSON_FLAG_HELP}: an array`)
     .option('--data-dir <dir>', 'embedded state directory')
-    .action(async (flags: { dataDir?: string }) =>
+    .action(async (flags: { json?: boolean; dataDir?: string }) =>
       withDatasetBlobs(flags.dataDir, async (blobs) => {
-        for (const { manifest } of await listDatasets(blobs)) {
-          const bytes = manifest.files.reduce((sum, f) => sum + f.ref.size, 0);
-          process.stdout.write(`${JSON.stringify({ name: manifest.name, revision: manifest.revision, files: manifest.files.length, groups: Object.keys(manifest.groups), storedBytes: bytes, createdAt: manifest.createdAt })}\n`);
-        }
+        const list = (await listDatasets(blobs)).map(({ manifest }) => ({
+          name: manifest.name, revision: manifest.revision, files: manifest.files.length, groups: Object.keys(manifest.groups),
+          storedBytes: manifest.files.reduce((sum, f) => sum + f.ref.size, 0), createdAt: manifest.createdAt,
+        }));
+        if (flags.json) printJson(list);
+        else for (const entry of list) process.stdout.write(`${JSON.stringify(entry)}\n`);
       }));
 
   dataset
     .command('info')
     .description('the manifest of a dataset: files with their axes, groups')
     .argument('<name>', 'dataset name')
+    .option('--json', `${JSON_FLAG_HELP} (the manifest is JSON either way)`)
     .option('--data-dir <dir>', 'embedded state directory')
     .action(async (name: string, flags: { dataDir?: string }) =>
-      withDatasetBlobs(flags.dataDir, async (blobs) => {
-        process.stdout.write(`${JSON.stringify((await getDataset(blobs, name)).manifest, null, 2)}\n`);
-      }));
+      withDatasetBlobs(flags.dataDir, async (blobs) => printJson((await getDataset(blobs, name)).manifest)));
 
   dataset
     .command('rm')

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { registerTypeScript } from '../module-loader.js';
 import { PAGE_HITS_EXAMPLE } from '../demo/run-page-hits-demo.js';
 import { intOption } from '../parse.js';
+import { createProgressBar } from '../progress.js';
 
 export function registerExample(program: Command): void {
   const example = program.command('example').description('data for the examples');
@@ -16,9 +17,11 @@ export function registerExample(program: Command): void {
     .option('--seed <n>', 'same seed, same logs', intOption(0, 2 ** 31), 1)
     .action(async (flags: { size: number; out: string; seed: number }) => {
       await registerTypeScript(fileURLToPath(PAGE_HITS_EXAMPLE));
-      const { generateLogs } = (await import(PAGE_HITS_EXAMPLE.href)) as { generateLogs: (path: string, bytes: number, seed?: number) => Promise<unknown> };
+      const { generateLogs } = (await import(PAGE_HITS_EXAMPLE.href)) as { generateLogs: (path: string, bytes: number, seed?: number, onProgress?: (written: number, total: number) => void) => Promise<unknown> };
       const started = performance.now();
-      await generateLogs(flags.out, flags.size, flags.seed);
+      const bar = createProgressBar('logs');
+      await generateLogs(flags.out, flags.size, flags.seed, (written, total) => bar.update(written, total, 'bytes'));
+      bar.finish();
       process.stdout.write(`wrote ${(flags.size / 1e6).toFixed(0)} MB to ${flags.out} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
     });
 }

@@ -4,6 +4,7 @@ import { createMillrace, type Millrace } from '../../runtime/millrace.js';
 import type { ProcessView } from '../../jobs/process-view.js';
 import { describeStep } from '../process-progress.js';
 import { intOption } from '../parse.js';
+import { JSON_FLAG_HELP, printJson } from '../json-output.js';
 
 /**
  * Opens the engine as a client: the orchestrator is not started, so looking
@@ -24,7 +25,7 @@ export function registerProcessCommands(program: Command): void {
     .command('status')
     .description('show a process (steps, progress, outcome), or list recent processes')
     .argument('[id]', 'process id; omit to list')
-    .option('--json', 'print JSON')
+    .option('--json', JSON_FLAG_HELP)
     .option('--limit <n>', 'processes to list', intOption(1, 10_000), 20)
     .option('--data-dir <dir>', 'embedded state directory')
     .action(async (id: string | undefined, flags: { json?: boolean; limit: number; dataDir?: string }) =>
@@ -32,12 +33,13 @@ export function registerProcessCommands(program: Command): void {
         if (id === undefined) {
           await m.orchestrator.refreshIndex();
           const list = m.orchestrator.list({ limit: flags.limit });
-          if (flags.json) process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+          if (flags.json) printJson(list);
           else for (const p of list) process.stdout.write(`${p.processId}  ${p.definition} v${p.version}  ${p.status.padEnd(9)}  ${new Date(p.startedAt).toISOString()}\n`);
           return;
         }
         const view = await m.orchestrator.get(id);
-        process.stdout.write(flags.json ? `${JSON.stringify(view, null, 2)}\n` : renderView(view));
+        if (flags.json) printJson(view);
+        else process.stdout.write(renderView(view));
       }));
 
   program
@@ -56,15 +58,16 @@ export function registerProcessCommands(program: Command): void {
     .command('history')
     .description("print a process's events, oldest first")
     .argument('<id>', 'process id')
-    .option('--json', 'print the stored events as JSON lines')
+    .option('--json', `${JSON_FLAG_HELP}: the stored events, oldest first`)
     .option('--data-dir <dir>', 'embedded state directory')
     .action(async (id: string, flags: { json?: boolean; dataDir?: string }) =>
       withOrchestrator(flags.dataDir, async (m) => {
-        for (const event of await m.orchestrator.history(id)) {
-          if (flags.json) {
-            process.stdout.write(`${JSON.stringify(event)}\n`);
-            continue;
-          }
+        const events = await m.orchestrator.history(id);
+        if (flags.json) {
+          printJson(events);
+          return;
+        }
+        for (const event of events) {
           const data = event.data as Record<string, unknown>;
           const at = (data.startedAt ?? data.scheduledAt ?? data.completedAt ?? data.failedAt ?? data.timedOutAt ?? data.retriedAt ?? data.skippedAt ?? data.cancelledAt ?? event.recordedAt) as number;
           process.stdout.write(`${String(event.version).padStart(5)}  ${new Date(at).toISOString()}  ${event.type.padEnd(16)} ${summarise(event.type, data)}\n`);

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { createMillrace, type Millrace } from '../../runtime/millrace.js';
 import { intOption } from '../parse.js';
+import { JSON_FLAG_HELP, printJson } from '../json-output.js';
 
 export function registerQueue(program: Command): void {
   const queue = program.command('queue').description('inspect task queues and dead letters');
@@ -16,21 +17,29 @@ export function registerQueue(program: Command): void {
 
   queue
     .command('stats')
-    .description('counts of ready, delayed, in-flight and dead-lettered messages')
+    .description('counts of ready, delayed, in-flight and dead-lettered messages (one JSON line)')
     .argument('[queue]', 'queue name', 'tasks')
+    .option('--json', JSON_FLAG_HELP)
     .option('--data-dir <dir>', 'embedded state directory')
-    .action(async (name: string, flags: { dataDir?: string }) =>
-      withEngine(flags.dataDir, async (m) => void process.stdout.write(`${JSON.stringify({ queue: name, ...(await m.queue.stats(name)) })}\n`)));
+    .action(async (name: string, flags: { json?: boolean; dataDir?: string }) =>
+      withEngine(flags.dataDir, async (m) => {
+        const stats = { queue: name, ...(await m.queue.stats(name)) };
+        if (flags.json) printJson(stats);
+        else process.stdout.write(`${JSON.stringify(stats)}\n`);
+      }));
 
   queue
     .command('dead-letters')
     .description('list dead letters with their reasons, as JSON lines')
     .argument('[queue]', 'queue name', 'tasks')
     .option('--limit <n>', 'most to list', intOption(1, 100_000), 100)
+    .option('--json', `${JSON_FLAG_HELP}: an array`)
     .option('--data-dir <dir>', 'embedded state directory')
-    .action(async (name: string, flags: { limit: number; dataDir?: string }) =>
+    .action(async (name: string, flags: { limit: number; json?: boolean; dataDir?: string }) =>
       withEngine(flags.dataDir, async (m) => {
-        for (const letter of await m.queue.deadLetters(name, { limit: flags.limit })) process.stdout.write(`${JSON.stringify(letter)}\n`);
+        const letters = await m.queue.deadLetters(name, { limit: flags.limit });
+        if (flags.json) printJson(letters);
+        else for (const letter of letters) process.stdout.write(`${JSON.stringify(letter)}\n`);
       }));
 
   queue

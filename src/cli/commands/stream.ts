@@ -21,6 +21,7 @@ import { startRunnerThreads } from '../../streams/runtime/runner-threads.js';
 import { startRunner } from '../../streams/runtime/stream-runner.js';
 import { createStreamStore } from '../../streams/runtime/stream-store.js';
 import { findPipeline } from './replay.js';
+import { JSON_FLAG_HELP, printJson } from '../json-output.js';
 
 interface RunFlags {
   module: string;
@@ -37,13 +38,15 @@ export function registerStream(program: Command): void {
     .description('a pipeline\'s status from the stores: lag per partition, watermarks, late events, dead letters, runners')
     .argument('<stream>', 'the pipeline\'s name')
     .requiredOption('--module <file>', 'module exporting the pipeline definition (stream(...)…to(...))')
+    .option('--json', `${JSON_FLAG_HELP} (indented; without it, one JSON line)`)
     .option('--data-dir <dir>', 'embedded state directory (default: MILLRACE_DATA_DIR or ./.millrace)')
-    .action(async (name: string, flags: { module: string; dataDir?: string }) => {
+    .action(async (name: string, flags: { module: string; json?: boolean; dataDir?: string }) => {
       const definition = await findPipeline(flags.module, name);
       const millrace = await createMillrace({ dataDir: flags.dataDir, logLevel: 'warn' });
       try {
         const status = await new StreamStatusReader({ log: millrace.log, checkpoints: millrace.checkpoints, clock: new SystemClock() }).pipeline(definition);
-        process.stdout.write(`${JSON.stringify(status)}\n`);
+        if (flags.json) printJson(status);
+        else process.stdout.write(`${JSON.stringify(status)}\n`);
       } finally {
         await millrace.close();
       }

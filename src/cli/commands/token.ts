@@ -9,6 +9,7 @@ import { SystemClock } from '../../core/clock.js';
 import { createMillrace } from '../../runtime/millrace.js';
 import { isScope, SCOPES, type Scope } from '../../server/auth/scopes.js';
 import { TokenRegistry } from '../../server/auth/token-registry.js';
+import { JSON_FLAG_HELP, printJson } from '../json-output.js';
 
 async function withTokens<T>(dataDir: string | undefined, work: (tokens: TokenRegistry) => Promise<T>): Promise<T> {
   const millrace = await createMillrace({ dataDir, logLevel: 'warn' });
@@ -33,12 +34,12 @@ export function registerToken(program: Command): void {
     .requiredOption('--name <name>', 'who or what uses it, e.g. "ci" or "alice"')
     .option('--scope <scope>', `${SCOPES.join(' | ')}: read looks, operate also starts and cancels, admin also manages`, scopeOption, 'read' as Scope)
     .option('--groups <names>', 'comma-separated groups, named by access policies (`millrace policy set`)', (value: string) => value.split(',').map((g) => g.trim()).filter((g) => g !== ''))
-    .option('--json', 'print JSON')
+    .option('--json', JSON_FLAG_HELP)
     .option('--data-dir <dir>', 'embedded state directory')
     .action(async (flags: { name: string; scope: Scope; groups?: string[]; json?: boolean; dataDir?: string }) =>
       withTokens(flags.dataDir, async (tokens) => {
         const created = await tokens.create(flags.name, flags.scope, flags.groups ?? []);
-        if (flags.json) process.stdout.write(`${JSON.stringify({ ...created.info, token: created.token })}\n`);
+        if (flags.json) printJson({ ...created.info, token: created.token });
         else process.stdout.write(`${created.token}\n`);
         process.stderr.write(`token ${created.info.id} "${created.info.name}" (${created.info.scope}) created; store it now, it is not shown again\n`);
       }));
@@ -46,13 +47,13 @@ export function registerToken(program: Command): void {
   token
     .command('ls')
     .description('list tokens (never their secrets)')
-    .option('--json', 'print JSON')
+    .option('--json', JSON_FLAG_HELP)
     .option('--data-dir <dir>', 'embedded state directory')
     .action(async (flags: { json?: boolean; dataDir?: string }) =>
       withTokens(flags.dataDir, async (tokens) => {
         const list = await tokens.list();
         if (flags.json) {
-          process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+          printJson(list);
           return;
         }
         for (const t of list) {

@@ -37,7 +37,7 @@ export function shouldServe(flags: DemoServeFlags, stdout: { isTTY?: boolean } =
 /** Starts the orchestrator and the API with the dashboard on 127.0.0.1:`port`, or any free port if that one is taken. */
 export async function startDemoServer(millrace: Millrace, port: number, logger: Logger = millrace.logger): Promise<DemoServer> {
   await millrace.startOrchestrator();
-  const app = await createServer({ orchestrator: millrace.orchestrator, queue: millrace.queue, events: millrace.events, logger });
+  const app = await createServer({ orchestrator: millrace.orchestrator, queue: millrace.queue, events: millrace.events, log: millrace.log, logger });
   let url: string;
   try {
     url = await app.listen({ host: '127.0.0.1', port });

@@ -6,8 +6,9 @@
  * POST  /api/streams/:topic/events    events into a Log topic: a JSON array, or NDJSON       operate
  * GET   /api/streams                  every known stream, in brief                           read
  * GET   /api/streams/:name            status: lag per partition, watermarks, late, dead letters, throughput   read
- * GET   /api/streams/:name/dials      a micro-batch stream's dials                           read
- * PATCH /api/streams/:name/dials      change them (through its control topic, as `millrace dial`)   operate
+ * GET   /api/streams/:name/results    a pipeline's newest window results (its topic sink): ?limit=   read
+ * GET   /api/streams/:name/dials      a micro-batch stream's dials and their audit log       read
+ * PATCH /api/streams/:name/dials      change them (through its control topic, as `millrace dial`), recorded with the token's name   operate
  * GET   /api/tables/:name             scan a keyed table: ?prefix=&after=&limit=             read
  * GET   /api/tables/:name/:key        one row                                                read
  * ```
@@ -25,11 +26,12 @@ import { MillraceError } from '../../core/errors.js';
 import { httpStatusOf } from '../../core/http-status.js';
 import type { Log } from '../../ports/log.js';
 import type { CheckpointStore } from '../../ports/checkpoint-store.js';
-import { DIAL_NAMES, currentDials, setDials, type MicroBatchDials } from '../runtime/dials.js';
+import { DIAL_NAMES, currentDials, dialChanges, setDials, type MicroBatchDials } from '../runtime/dials.js';
 import type { PipelineDefinition } from '../runtime/pipeline.js';
 import { StreamStatusReader } from '../runtime/stream-status.js';
 import { ingestEvents, isInternalTopic, parseIngestBody } from './ingest.js';
 import { TableReader } from './table-reader.js';
+import { recentResults } from './recent-results.js';
 
 export interface StreamRoutesOptions {
   log: Log;
@@ -134,7 +136,19 @@ function streamRoutes(app: FastifyInstance, options: StreamRoutesOptions): void 
     schema: { params: { type: 'object', properties: { name: NAME } } },
   }, async (request) => {
     const stream = microBatch(request.params.name);
-    return { name: stream.name, dials: await currentDials(log, stream.name, stream.dials) };
+    return { name: stream.name, dials: await currentDials(log, stream.name, stream.dials), changes: await dialChanges(log, stream.name, stream.dials) };
+  });
+
+  app.get<{ Params: { name: string }; Querystring: { limit: number } }>('/api/streams/:name/results', {
+    config: READ,
+    schema: {
+      params: { type: 'object', properties: { name: NAME } },
+      querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } },
+    },
+  }, async (request) => {
+    const definition = pipelines.get(request.params.name);
+    if (definition === undefined) throw notFound(`no pipeline named ${request.params.name}; known: ${[...pipelines.keys()].join(', ') || 'none'}`);
+    return recentResults(log, definition, request.query.limit);
   });
 
   app.patch<{ Params: { name: string }; Body: Partial<MicroBatchDials> }>('/api/streams/:name/dials', {
@@ -148,7 +162,9 @@ function streamRoutes(app: FastifyInstance, options: StreamRoutesOptions): void 
     },
   }, async (request) => {
     const stream = microBatch(request.params.name);
-    await setDials(log, stream.name, request.body);
+    // The server's token check sets `token` (server/auth); without auth there is no name to record.
+    const by = (request as { token?: { name?: string } }).token?.name ?? 'anonymous (no auth)';
+    await setDials(log, stream.name, request.body, by);
     return { name: stream.name, changed: request.body, dials: await currentDials(log, stream.name, stream.dials) };
   });
 

@@ -8,7 +8,7 @@
  * on restart: a stream restarted after a dial change starts with it.
  */
 import { hasCode, MillraceError } from '../../core/errors.js';
-import type { Log } from '../../ports/log.js';
+import type { Log, LogRecord } from '../../ports/log.js';
 
 /** The dials. */
 export interface MicroBatchDials {
@@ -61,16 +61,46 @@ export function parseDialArguments(args: readonly string[]): Partial<MicroBatchD
 
 /**
  * Appends a dial change for stream `name` (creating its control topic).
+ * `by` names who made it, for the audit log ({@link dialChanges}); the
+ * record's timestamp says when.
  *
  * @example
  * ```ts
- * await setDials(log, 'orders', { maxMessages: 500, concurrency: 4 })
+ * await setDials(log, 'orders', { maxMessages: 500, concurrency: 4 }, 'alice')
  * ```
  */
-export async function setDials(log: Log, name: string, change: Partial<MicroBatchDials>): Promise<void> {
+export async function setDials(log: Log, name: string, change: Partial<MicroBatchDials>, by?: string): Promise<void> {
   const checked = checkDials(change);
   await log.createTopic(dialsTopic(name), { partitions: 1 });
-  await log.append(dialsTopic(name), [{ value: checked }]);
+  await log.append(dialsTopic(name), [{ value: by === undefined ? checked : { ...checked, [BY]: by } }]);
+}
+
+/** The field of a control record naming who made the change: not a dial, so the fold leaves it out. */
+const BY = 'by';
+
+/** One dial's change, as the audit log shows it. */
+export interface StreamDialChange {
+  dial: keyof MicroBatchDials;
+  from: number;
+  to: number;
+  /** Who made it: a token's name, or `unknown` for a change recorded without one. */
+  by: string;
+  at: number;
+}
+
+/** Every change to stream `name`'s dials, oldest first, each dial on its own line with the value it replaced. */
+export async function dialChanges(log: Log, name: string, initial: Partial<MicroBatchDials> = {}): Promise<StreamDialChange[]> {
+  let dials: MicroBatchDials = { ...DEFAULT_DIALS, ...checkDials(initial) };
+  const changes: StreamDialChange[] = [];
+  for (const record of await readControlRecords(log, name)) {
+    const next = applyDialChange(dials, record.value);
+    const by = (record.value as Record<string, unknown> | null)?.[BY];
+    for (const dial of DIAL_NAMES) {
+      if (next[dial] !== dials[dial]) changes.push({ dial, from: dials[dial], to: next[dial], by: typeof by === 'string' ? by : 'unknown', at: record.timestamp });
+    }
+    dials = next;
+  }
+  return changes;
 }
 
 /**
@@ -81,25 +111,33 @@ export async function setDials(log: Log, name: string, change: Partial<MicroBatc
  */
 export async function currentDials(log: Log, name: string, initial: Partial<MicroBatchDials> = {}): Promise<MicroBatchDials> {
   let dials: MicroBatchDials = { ...DEFAULT_DIALS, ...checkDials(initial) };
+  for (const record of await readControlRecords(log, name)) dials = applyDialChange(dials, record.value);
+  return dials;
+}
+
+/** Every record of stream `name`'s control topic (none if it has none yet). */
+async function readControlRecords(log: Log, name: string): Promise<LogRecord[]> {
   const topic = dialsTopic(name);
   const info = await log.topicInfo(topic).catch((error: unknown) => {
     if (hasCode(error, 'LOG_TOPIC_NOT_FOUND')) return undefined;
     throw error;
   });
-  if (info === undefined) return dials;
+  const all: LogRecord[] = [];
+  if (info === undefined) return all;
   for (let offset = 0; offset < info.endOffsets[0]!;) {
     const records = await log.read(topic, 0, offset, { limit: 1000 });
     if (records.length === 0) break;
-    for (const record of records) dials = applyDialChange(dials, record.value);
+    all.push(...records);
     offset += records.length;
   }
-  return dials;
+  return all;
 }
 
 /** `dials` with one control-topic change applied; a malformed change leaves them as they are. */
 export function applyDialChange(dials: MicroBatchDials, change: unknown): MicroBatchDials {
   try {
-    return { ...dials, ...checkDials(change as Record<string, unknown>) };
+    const { [BY]: _by, ...values } = change as Record<string, unknown>;
+    return { ...dials, ...checkDials(values) };
   } catch {
     // `setDials` and `millrace dial` check before they append; anything else that landed there is ignored.
     return dials;
