@@ -15,6 +15,11 @@
  *                                       the key appeared since; then HEAD and compare as in 2
  * ```
  *
+ * An object at the key without this store's metadata is the remains of a
+ * write cut off midway on a server that is not atomic (s3rver keeps the
+ * bytes of a PUT whose client was killed): every read refuses it
+ * (`STORAGE_CORRUPT`), and a put removes it and writes the key afresh.
+ *
  * Within one process, writers of one key also take turns (`KeyedMutex`).
  * Across processes the guarantee is the server's: with `conditionalWrites`
  * on a server that honours `If-None-Match` (AWS S3, recent MinIO), exactly one
@@ -36,7 +41,7 @@ import type { ResolvedS3Options, S3BlobStoreOptions } from './s3-blob-store-opti
 import { isS3InvalidRange, isS3NotFound, isS3WriteConflict, toMillraceError } from './s3-errors.js';
 import type { S3ErrorContext } from './s3-errors.js';
 import { listObjects, mapOrdered } from './s3-listing.js';
-import { blobMetadata, readBlobMetadata } from './s3-object-metadata.js';
+import { blobMetadata, hasBlobMetadata, readBlobMetadata } from './s3-object-metadata.js';
 import { readRange, readWhole, sizeMismatch } from './s3-reads.js';
 import { stageBody } from './s3-staging.js';
 import { uploadStaged } from './s3-upload.js';
@@ -161,7 +166,7 @@ export class S3BlobStore implements BlobStore {
       // Look first unless the server guards the write and the body is small:
       // a retried put of a large blob then costs one HEAD instead of an upload.
       if (!conditionalWrites || staged.size > partSizeBytes) {
-        const existing = await this.headRef(key, objectKey);
+        const existing = await this.existingForPut(key, objectKey);
         if (existing !== undefined) return sameContentOrConflict(existing, ref);
       }
       const target = {
@@ -175,7 +180,7 @@ export class S3BlobStore implements BlobStore {
         } catch (error) {
           if (!conditionalWrites || !isS3WriteConflict(error)) throw await this.mapped(error, 'put', key);
         }
-        const existing = await this.headRef(key, objectKey);
+        const existing = await this.existingForPut(key, objectKey);
         if (existing !== undefined) return sameContentOrConflict(existing, ref);
         // 409: another conditional write of this key is still in progress; it may yet fail.
         if (attempt >= CONFLICT_ATTEMPTS) {
@@ -186,6 +191,32 @@ export class S3BlobStore implements BlobStore {
     } finally {
       await staged.dispose();
     }
+  }
+
+  /**
+   * The blob already at `key`, for a put. An object there without our
+   * metadata is the remains of a write cut off midway on a server that is
+   * not atomic (a writer killed mid-upload; see `hasBlobMetadata`): no read
+   * ever accepted it, so it is removed and the put writes the key afresh.
+   */
+  private async existingForPut(key: string, objectKey: string): Promise<BlobRef | undefined> {
+    let response;
+    try {
+      response = await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: objectKey }));
+    } catch (error) {
+      if (isS3NotFound(error)) return undefined;
+      throw await this.mapped(error, 'head', key);
+    }
+    if (!hasBlobMetadata(response.Metadata)) {
+      try {
+        await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: objectKey }));
+      } catch (error) {
+        if (!isS3NotFound(error)) throw await this.mapped(error, 'put', key);
+      }
+      return undefined;
+    }
+    const { size, sha256 } = readBlobMetadata(key, response.Metadata, response.ContentLength);
+    return { store: this.name, key, size, sha256 };
   }
 
   private async headRef(key: string, objectKey: string): Promise<BlobRef | undefined> {

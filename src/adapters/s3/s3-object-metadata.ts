@@ -25,6 +25,16 @@ export function blobMetadata(size: number, sha256: string): Record<string, strin
 }
 
 /**
+ * Whether an object carries the metadata every completed write of this
+ * store has. One without it is not a blob of ours: on S3 a write appears
+ * whole, metadata included, or not at all, but a compatible server that
+ * is not atomic (s3rver) can keep the bytes of a write cut off midway.
+ */
+export function hasBlobMetadata(metadata: Record<string, string> | undefined): boolean {
+  return metadata?.[SHA256_FIELD] !== undefined || metadata?.[SIZE_FIELD] !== undefined;
+}
+
+/**
  * Reads size and hash back from a `HeadObject` answer. Throws
  * `STORAGE_CORRUPT` naming `key` when the object was not written by this
  * store or no longer matches what it recorded.
