@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import { MillraceError } from '../../core/errors.js';
 import { decodeJson } from '../../core/json-codec.js';
 import { createMillrace } from '../../runtime/millrace.js';
 import { jsonOption, intOption } from '../parse.js';
@@ -49,7 +50,13 @@ export function registerTask(program: Command): void {
 function readInputs(flags: TaskFlags): unknown[] {
   if (flags.input !== undefined && flags.inputs !== undefined) throw new InvalidArgumentError('give --input or --inputs, not both');
   if (flags.inputs === undefined) return [flags.input ?? null];
-  const lines = readFileSync(flags.inputs, 'utf8').split('\n').filter((line) => line.trim().length > 0);
+  let text: string;
+  try {
+    text = readFileSync(flags.inputs, 'utf8');
+  } catch (error) {
+    throw new MillraceError('INPUT_NOT_FOUND', `cannot read --inputs ${flags.inputs}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { path: flags.inputs });
+  }
+  const lines = text.split('\n').filter((line) => line.trim().length > 0);
   return lines.map((line, index) => {
     try {
       return decodeJson(line);
