@@ -98,7 +98,7 @@ describe('mzML reader: fuzzed files', () => {
     assert.deepEqual(findings.slice(0, 20), [], `${findings.length} mutants ended in an untyped or unnamed error, or an incoherent spectrum`);
     assert.ok(outcomes.refused > MUTANTS / 4, 'most mutants are damaged enough to refuse');
     // A hang shows as one mutant taking seconds (the file is 40 KB); unbounded memory as growth in the hundreds of MiB.
-    assert.ok(slowest.ms < 5_000, `mutant "${slowest.how}" took ${slowest.ms} ms`);
+    assert.ok(slowest.ms < 10_000, `mutant "${slowest.how}" took ${slowest.ms} ms`);
     assert.ok(peak - baseline < 256 * 2 ** 20, `memory grew by ${Math.round((peak - baseline) / 2 ** 20)} MiB`);
   });
 });
