@@ -5,7 +5,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileSync } from 'node:fs';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 
@@ -64,6 +65,26 @@ describe('millrace CLI: malformed input', () => {
       assert.equal(result.status, 1, args.join(' '));
       assert.match(oneLine(result.stderr), message);
     }
+  });
+
+  it('waits for a worker when given no --tasks, saying so (it ended with exit 13 and no word)', async () => {
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), main, 'task', 'echo', '--input', '1'], {
+      cwd: dir.path, env: { ...process.env, MILLRACE_LOG_LEVEL: 'silent', MILLRACE_DATA_DIR: dir.file('waiting') },
+    });
+    let stderr = '';
+    let exited: number | null | undefined;
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const ended = new Promise<void>((resolve) => child.on('exit', (code) => {
+      exited = code;
+      resolve();
+    }));
+    const deadline = Date.now() + 60_000;
+    while (!stderr.includes('waiting') && exited === undefined && Date.now() < deadline) await sleep(50);
+    await sleep(1_500); // the engine's first polls have run: an unref'd wait would have ended by now
+    assert.equal(exited, undefined, `still waiting (it exited with ${exited}): ${stderr}`);
+    assert.match(stderr, /no --tasks: waiting for a `millrace worker` to take 1 task\(s\) from queue tasks/);
+    child.kill('SIGKILL');
+    await ended;
   });
 
   it('names what is wrong with a file that is there but malformed', () => {

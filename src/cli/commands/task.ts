@@ -31,7 +31,11 @@ export function registerTask(program: Command): void {
     .action(async (task: string, flags: TaskFlags) => {
       const inputs = readInputs(flags);
       const millrace = await createMillrace({ dataDir: flags.dataDir, threads: flags.threads, logLevel: 'warn' });
+      // The engine's timers are unref'd; with no worker in this process nothing else would keep it
+      // alive while it waits, and Node would end it with exit code 13 and no word.
+      const keepAlive = setInterval(() => undefined, 60_000);
       try {
+        if (flags.tasks === undefined) process.stderr.write(`no --tasks: waiting for a \`millrace worker\` to take ${inputs.length} task(s) from queue ${flags.queue}\n`);
         const worker = flags.tasks === undefined ? undefined : await millrace.startWorker({ tasks: flags.tasks, queueName: flags.queue });
         const progress = createProgressBar(`running ${task}`);
         const report = await millrace.runTasks(task, inputs, { queueName: flags.queue, onProgress: ({ done, total }) => progress.update(done, total) });
@@ -42,6 +46,7 @@ export function registerTask(program: Command): void {
         }
         if (report.failed > 0) process.exitCode = 1;
       } finally {
+        clearInterval(keepAlive);
         await millrace.close();
       }
     });
