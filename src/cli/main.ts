@@ -69,12 +69,14 @@ async function main(argv: string[]): Promise<number> {
     await buildProgram().parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.exitCode === 0 ? 0 : EXIT_USAGE;
-    }
+    // First: an InvalidArgumentError is a CommanderError too, but one thrown by a command's action
+    // (commander reports its own parse errors as new errors, already printed), so nothing has said it yet.
     if (error instanceof InvalidArgumentError) {
       process.stderr.write(`millrace: ${error.message}\n`);
       return EXIT_USAGE;
+    }
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : EXIT_USAGE;
     }
     const code = (error as { code?: unknown }).code;
     process.stderr.write(`millrace: ${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}\n`);

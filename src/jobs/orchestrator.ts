@@ -129,8 +129,17 @@ export class Orchestrator {
     await this.feed.start(0);
     this.timeouts.start();
     this.results = this.options.queue.consume(this.resultQueue, async (delivery) => {
-      if (delivery.name !== TASK_RESULT_MESSAGE) throw new MillraceError('QUEUE_MESSAGE_INVALID', `unexpected message "${delivery.name}" on ${this.resultQueue}`);
-      await this.applyResult(parseTaskResult(delivery.payload));
+      let result: TaskResult;
+      try {
+        if (delivery.name !== TASK_RESULT_MESSAGE) throw new MillraceError('QUEUE_MESSAGE_INVALID', `unexpected message "${delivery.name}" on ${this.resultQueue}`);
+        result = parseTaskResult(delivery.payload);
+      } catch (error) {
+        // A malformed result does not improve with redelivery: dead-letter it at once, with the reason.
+        this.options.logger.error({ queue: this.resultQueue, messageId: delivery.id, error: messageOf(error) }, 'invalid result message; dead-lettered');
+        await delivery.nack({ requeue: false, reason: messageOf(error) });
+        return;
+      }
+      await this.applyResult(result);
     }, { concurrency: this.options.resultConcurrency ?? 256 });
     this.acceptingResults = true;
   }

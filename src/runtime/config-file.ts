@@ -64,13 +64,17 @@ export function configFileVariables(config: unknown, file: string): Record<strin
   }
   const variables: Record<string, string> = {};
   for (const [field, value] of Object.entries(config)) {
-    const spec = VARIABLES[field as keyof MillraceFileConfig];
+    // Own keys only: `constructor` or `toString` must read as unknown settings, not as Object.prototype's.
+    const spec = Object.hasOwn(VARIABLES, field) ? VARIABLES[field as keyof MillraceFileConfig] : undefined;
     if (spec === undefined) {
       throw new MillraceError('CONFIG_INVALID', `${file}: unknown setting "${field}" (known: ${Object.keys(VARIABLES).join(', ')})`, { path: file, field });
     }
     if (value === undefined) continue;
     if (typeof value !== spec.type) {
       throw new MillraceError('CONFIG_INVALID', `${file}: ${field} must be a ${spec.type}, got ${JSON.stringify(value)}`, { path: file, field });
+    }
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      throw new MillraceError('CONFIG_INVALID', `${file}: ${field} must be a finite number, got ${String(value)}`, { path: file, field });
     }
     variables[spec.variable] = String(value);
   }

@@ -40,9 +40,9 @@ export function resolveConfig(options: Partial<MillraceConfig> = {}, env: NodeJS
 function intFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value)) invalid(name, 'an integer', raw);
-  return value;
+  // Plain decimal digits: Number() would also take "0x10", "1e3" and " ", none of which anyone means as a count.
+  if (!/^\d{1,15}$/.test(raw.trim())) invalid(name, 'a whole number in decimal digits', raw);
+  return Number(raw);
 }
 
 function invalid(field: string, expected: string, actual: unknown): never {

@@ -26,7 +26,7 @@ import { registerWorkerRoutes } from './routes/workers.js';
 import { WorkerDirectory } from '../runtime/worker-directory.js';
 import type { QueueScalerStatus } from '../workers/scaler/queue-scaler.js';
 import type { Log } from '../ports/log.js';
-import { errorHandler, body } from './http-errors.js';
+import { body, clientError, errorHandler, frameworkError } from './http-errors.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerLiveRoutes } from './routes/live.js';
 import { registerProcessRoutes } from './routes/processes.js';
@@ -64,6 +64,8 @@ export interface CreateServerOptions {
   bodyLimitBytes?: number;
   /** Longest a request may take. @defaultValue 30 000 ms */
   requestTimeoutMs?: number;
+  /** Longest a client may take to send its headers (a slow client holding a connection open is cut off). @defaultValue 10 000 ms, at most `requestTimeoutMs` */
+  headersTimeoutMs?: number;
   /** The deployment's event store, followed by `/api/live`. @defaultValue none: `/api/live` answers 503 */
   events?: EventStore;
   /** @defaultValue the system clock */
@@ -73,12 +75,25 @@ export interface CreateServerOptions {
 }
 
 export async function createServer(options: CreateServerOptions): Promise<FastifyInstance> {
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const app = Fastify({
     logger: false,
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
-    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    requestTimeout,
+    http: {
+      requestTimeout,
+      headersTimeout: Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout),
+      // Node enforces both timeouts only when it sweeps its connections, every 30 s by default:
+      // a 30 s timeout then let a slow client hold a socket for up to a minute.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(requestTimeout / 4))),
+    },
     // While draining on SIGTERM, new requests get 503 and go to another server.
     return503OnClosing: true,
+    // Longer than any path parameter a route declares (a 200-character name, a 1000-character table key,
+    // percent-encoded): Fastify's default of 100 refused valid ids.
+    routerOptions: { maxParamLength: 4096 },
+    frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
     // An unknown field is a mistake to report (a typo would otherwise be ignored silently), not to strip.
     ajv: { customOptions: { removeAdditional: false } },
   });

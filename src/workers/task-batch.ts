@@ -8,7 +8,7 @@
  * a redelivered task that ran twice — is counted and dropped, so each
  * task's result is applied exactly once.
  */
-import { MillraceError } from '../core/errors.js';
+import { MillraceError, messageOf } from '../core/errors.js';
 import { newId, taskId as makeTaskId } from '../core/ids.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { TaskQueue } from '../ports/task-queue.js';
@@ -75,7 +75,14 @@ export async function runTaskBatch<I, O>(name: string, inputs: readonly I[], opt
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const consumer = options.queue.consume(resultQueue, async (delivery) => {
     if (delivery.name !== TASK_RESULT_MESSAGE) return;
-    const result = parseTaskResult(delivery.payload);
+    let result: TaskResult;
+    try {
+      result = parseTaskResult(delivery.payload);
+    } catch (error) {
+      // Not a result any redelivery could make valid: dead-letter it with the reason.
+      await delivery.nack({ requeue: false, reason: messageOf(error) });
+      return;
+    }
     if (!indexOf.has(result.taskId)) return;
     if (results.has(result.taskId)) {
       duplicatesDropped++;

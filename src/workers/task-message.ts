@@ -6,6 +6,10 @@
  */
 import { MillraceError } from '../core/errors.js';
 import type { TaskFailure } from '../core/failure.js';
+import { QUEUE_NAME_PATTERN } from '../ports/task-queue.js';
+
+/** Longest timeout a timer can hold (2^31 − 1 ms, about 24.8 days): Node fires a longer one at once. */
+export const MAX_TASK_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** Payload of a message on a task queue; the message's `name` is the task name. */
 export interface TaskPayload {
@@ -50,21 +54,29 @@ export function parseTaskPayload(payload: unknown): TaskPayload {
   }
   const p = payload as Record<string, unknown>;
   if (typeof p.taskId !== 'string' || p.taskId.length === 0 || p.taskId.length > 500) throw invalid('taskId', 'a string of 1–500 characters');
-  if (p.resultQueue !== undefined && typeof p.resultQueue !== 'string') throw invalid('resultQueue', 'a string');
-  if (p.timeoutMs !== undefined && !(typeof p.timeoutMs === 'number' && p.timeoutMs > 0)) throw invalid('timeoutMs', 'a positive number');
+  // Checked here, not when the result is published: by then the task has run, and its result would have nowhere to go.
+  if (p.resultQueue !== undefined && !(typeof p.resultQueue === 'string' && QUEUE_NAME_PATTERN.test(p.resultQueue))) throw invalid('resultQueue', `a queue name (${QUEUE_NAME_PATTERN.source})`);
+  if (p.timeoutMs !== undefined && !(typeof p.timeoutMs === 'number' && p.timeoutMs > 0 && p.timeoutMs <= MAX_TASK_TIMEOUT_MS)) throw invalid('timeoutMs', `a number of milliseconds from 1 to ${MAX_TASK_TIMEOUT_MS}`);
   if (p.attempt !== undefined && !(Number.isInteger(p.attempt) && (p.attempt as number) >= 1)) throw invalid('attempt', 'an integer ≥ 1');
   return { taskId: p.taskId, input: p.input, resultQueue: p.resultQueue as string | undefined, timeoutMs: p.timeoutMs as number | undefined, attempt: p.attempt as number | undefined };
 }
 
 /** Checks a result message from the queue. @throws `QUEUE_MESSAGE_INVALID` */
 export function parseTaskResult(payload: unknown): TaskResult {
-  if (typeof payload !== 'object' || payload === null) throw invalid('result', 'an object');
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw invalid('result', 'an object');
   const r = payload as Record<string, unknown>;
-  if (typeof r.taskId !== 'string') throw invalid('taskId', 'a string');
+  if (typeof r.taskId !== 'string' || r.taskId.length === 0 || r.taskId.length > 500) throw invalid('taskId', 'a string of 1–500 characters');
   if (typeof r.name !== 'string') throw invalid('name', 'a string');
   if (typeof r.ok !== 'boolean') throw invalid('ok', 'a boolean');
-  if (typeof r.attempt !== 'number') throw invalid('attempt', 'a number');
-  if (!r.ok && (typeof r.failure !== 'object' || r.failure === null)) throw invalid('failure', 'an object when ok is false');
+  if (!(Number.isInteger(r.attempt) && (r.attempt as number) >= 1)) throw invalid('attempt', 'an integer ≥ 1');
+  if (!(typeof r.durationMs === 'number' && r.durationMs >= 0)) throw invalid('durationMs', 'a number ≥ 0');
+  if (!r.ok) {
+    const failure = r.failure as Record<string, unknown> | null | undefined;
+    if (typeof failure !== 'object' || failure === null || Array.isArray(failure)) throw invalid('failure', 'an object when ok is false');
+    if (typeof failure.type !== 'string' || typeof failure.message !== 'string' || typeof failure.retryable !== 'boolean') {
+      throw invalid('failure', '{ type: string, message: string, retryable: boolean }');
+    }
+  }
   if (r.tag !== undefined && (typeof r.tag !== 'string' || r.tag.length > 300)) throw invalid('tag', 'a string of at most 300 characters');
   return r as unknown as TaskResult;
 }

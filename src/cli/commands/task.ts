@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import { MillraceError } from '../../core/errors.js';
 import { decodeJson } from '../../core/json-codec.js';
 import { createMillrace } from '../../runtime/millrace.js';
 import { jsonOption, intOption } from '../parse.js';
@@ -30,7 +31,11 @@ export function registerTask(program: Command): void {
     .action(async (task: string, flags: TaskFlags) => {
       const inputs = readInputs(flags);
       const millrace = await createMillrace({ dataDir: flags.dataDir, threads: flags.threads, logLevel: 'warn' });
+      // The engine's timers are unref'd; with no worker in this process nothing else would keep it
+      // alive while it waits, and Node would end it with exit code 13 and no word.
+      const keepAlive = setInterval(() => undefined, 60_000);
       try {
+        if (flags.tasks === undefined) process.stderr.write(`no --tasks: waiting for a \`millrace worker\` to take ${inputs.length} task(s) from queue ${flags.queue}\n`);
         const worker = flags.tasks === undefined ? undefined : await millrace.startWorker({ tasks: flags.tasks, queueName: flags.queue });
         const progress = createProgressBar(`running ${task}`);
         const report = await millrace.runTasks(task, inputs, { queueName: flags.queue, onProgress: ({ done, total }) => progress.update(done, total) });
@@ -41,6 +46,7 @@ export function registerTask(program: Command): void {
         }
         if (report.failed > 0) process.exitCode = 1;
       } finally {
+        clearInterval(keepAlive);
         await millrace.close();
       }
     });
@@ -49,7 +55,13 @@ export function registerTask(program: Command): void {
 function readInputs(flags: TaskFlags): unknown[] {
   if (flags.input !== undefined && flags.inputs !== undefined) throw new InvalidArgumentError('give --input or --inputs, not both');
   if (flags.inputs === undefined) return [flags.input ?? null];
-  const lines = readFileSync(flags.inputs, 'utf8').split('\n').filter((line) => line.trim().length > 0);
+  let text: string;
+  try {
+    text = readFileSync(flags.inputs, 'utf8');
+  } catch (error) {
+    throw new MillraceError('INPUT_NOT_FOUND', `cannot read --inputs ${flags.inputs}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { path: flags.inputs });
+  }
+  const lines = text.split('\n').filter((line) => line.trim().length > 0);
   return lines.map((line, index) => {
     try {
       return decodeJson(line);

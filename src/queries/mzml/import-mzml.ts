@@ -67,8 +67,8 @@ export async function importMzml(options: ImportMzmlOptions): Promise<ImportRepo
   const mzMax = options.mzMax ?? first.window?.upper;
   if (mzMin === undefined || mzMax === undefined) throw queryError('DATASET_INVALID', `${sourceName}: the first MS1 spectrum gives no scan window; give --mz-min and --mz-max`, { source: sourceName });
   const bins = options.bins ?? DEFAULT_IMPORT_BINS;
-  if (!(Number.isFinite(mzMin) && Number.isFinite(mzMax) && mzMin < mzMax)) throw queryError('DATASET_INVALID', `m/z axis [${mzMin}, ${mzMax}) is empty or not finite`, { source: sourceName });
-  if (!Number.isInteger(bins) || bins < 1 || bins > 50_000_000) throw queryError('DATASET_INVALID', `bins must be an integer from 1 to 50000000, got ${bins}`, { source: sourceName });
+  if (!(Number.isFinite(mzMin) && Number.isFinite(mzMax) && mzMin < mzMax)) throw queryError('DATASET_INVALID', `${sourceName}: m/z axis [${mzMin}, ${mzMax}) is empty or not finite`, { source: sourceName });
+  if (!Number.isInteger(bins) || bins < 1 || bins > 50_000_000) throw queryError('DATASET_INVALID', `${sourceName}: bins must be an integer from 1 to 50000000, got ${bins}`, { source: sourceName });
   const step = (mzMax - mzMin) / bins;
   let pointsOutside = 0;
   let previousRt = -Infinity;

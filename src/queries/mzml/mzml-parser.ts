@@ -45,6 +45,15 @@ const UNSUPPORTED: Record<string, string> = {
   'MS:1002312': 'MS-Numpress linear compression', 'MS:1002313': 'MS-Numpress positive integer compression',
   'MS:1002314': 'MS-Numpress short logged float compression', 'MS:1000519': '32-bit integer arrays', 'MS:1000522': '64-bit integer arrays',
 };
+/**
+ * Most values one array may hold (a real spectrum has up to a few
+ * million): bounds what a lying length or a zlib bomb can make us allocate.
+ */
+export const MAX_ARRAY_VALUES = 16_000_000;
+/** Base64 text (and inflated bytes) any array may hold whatever its declared length: beyond it, a binary must fit its declared length. */
+const MIN_BINARY_CHARS = 4 * 2 ** 20;
+const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const TIME_UNITS: Record<string, number> = { 'UO:0000010': 1, second: 1, 'UO:0000031': 60, minute: 60, 'UO:0000028': 0.001, millisecond: 0.001 };
 
 interface CvParam {
@@ -58,6 +67,8 @@ interface ArrayState {
   params: CvParam[];
   length: number | undefined;
   text: string[];
+  /** Characters of base64 in `text` so far. */
+  chars: number;
   decoded?: { kind: 'mz' | 'intensity' | 'other'; values: Float64Array };
 }
 
@@ -92,7 +103,7 @@ export class MzmlParser {
     this.parser.on('opentag', (tag) => this.open(tag as SaxesTagPlain));
     this.parser.on('closetag', (tag) => this.close(tag as SaxesTagPlain));
     this.parser.on('text', (text) => {
-      if (this.inBinary) this.array?.text.push(text);
+      if (this.inBinary && this.array !== undefined && this.spectrum !== undefined) this.addBinaryText(this.array, this.spectrum, text);
     });
     this.parser.on('error', (error) => {
       throw queryError('DATASET_INVALID', `${this.source}: not well-formed XML: ${error.message}`, { source: this.source });
@@ -130,10 +141,13 @@ export class MzmlParser {
     if (name === 'mzML') this.sawRoot = true;
     else if (name === 'referenceableParamGroup') this.group = { id: attrs.id ?? '', params: [] };
     else if (name === 'spectrum' && this.parent() === 'spectrumList') {
-      this.spectrum = { index: attrs.index === undefined ? this.seen : Number(attrs.index), id: attrs.id ?? `#${this.seen}`, defaultLength: Number(attrs.defaultArrayLength ?? 0), params: [], scanParams: [], windowParams: [], arrays: [] };
+      const id = attrs.id ?? `#${this.seen}`;
+      const index = attrs.index === undefined ? this.seen : this.count(attrs.index, `spectrum ${id}: index`, Number.MAX_SAFE_INTEGER);
+      this.spectrum = { index, id, defaultLength: this.count(attrs.defaultArrayLength ?? '0', `spectrum ${id}: defaultArrayLength`, MAX_ARRAY_VALUES), params: [], scanParams: [], windowParams: [], arrays: [] };
       this.seen++;
     } else if (name === 'binaryDataArray' && this.spectrum !== undefined) {
-      this.array = { params: [], length: attrs.arrayLength === undefined ? undefined : Number(attrs.arrayLength), text: [] };
+      const length = attrs.arrayLength === undefined ? undefined : this.count(attrs.arrayLength, `spectrum ${this.spectrum.id}: arrayLength`, MAX_ARRAY_VALUES);
+      this.array = { params: [], length, text: [], chars: 0 };
     } else if (name === 'binary' && this.array !== undefined) this.inBinary = true;
     else if (name === 'cvParam' || name === 'referenceableParamGroupRef') {
       const params = name === 'cvParam'
@@ -171,12 +185,13 @@ export class MzmlParser {
   }
 
   private finish(s: SpectrumState): MzmlSpectrum {
-    const msLevel = Number(find(s.params, CV.msLevel)?.value ?? 1);
+    const level = find(s.params, CV.msLevel)?.value ?? '1';
+    const msLevel = /^\d{1,3}$/.test(level) && Number(level) >= 1 ? Number(level) : this.fail(`spectrum ${s.id}: MS level ${JSON.stringify(level)} is not a whole number from 1 to 999`);
     const start = find(s.scanParams, CV.scanStartTime) ?? find(s.params, CV.scanStartTime);
     if (start === undefined) this.fail(`spectrum ${s.id} has no scan start time (${CV.scanStartTime})`);
     const unit = TIME_UNITS[start.unitAccession ?? start.unitName ?? 'second'];
     if (unit === undefined) this.fail(`spectrum ${s.id}: unknown time unit ${start.unitAccession ?? start.unitName}`);
-    const rtSeconds = Number(start.value) * unit;
+    const rtSeconds = this.decimal(start.value) * unit;
     const mz = s.arrays.find((a) => a.decoded?.kind === 'mz')?.decoded?.values;
     const intensity = s.arrays.find((a) => a.decoded?.kind === 'intensity')?.decoded?.values;
     if (!Number.isFinite(rtSeconds)) this.fail(`spectrum ${s.id}: scan start time ${JSON.stringify(start.value)} is not a number`);
@@ -184,7 +199,8 @@ export class MzmlParser {
     if (mz.length !== intensity.length) this.fail(`spectrum ${s.id}: ${mz.length} m/z values but ${intensity.length} intensities`);
     const lower = find(s.windowParams, CV.windowLower);
     const upper = find(s.windowParams, CV.windowUpper);
-    const window = lower !== undefined && upper !== undefined ? { lower: Number(lower.value), upper: Number(upper.value) } : undefined;
+    const window = lower !== undefined && upper !== undefined ? { lower: this.decimal(lower.value), upper: this.decimal(upper.value) } : undefined;
+    if (window !== undefined && !(Number.isFinite(window.lower) && Number.isFinite(window.upper))) this.fail(`spectrum ${s.id}: scan window [${lower!.value}, ${upper!.value}] is not two numbers`);
     return { index: s.index, id: s.id, msLevel, rtSeconds, mz, intensity, window };
   }
 
@@ -194,22 +210,50 @@ export class MzmlParser {
     if (kind === 'other') return { kind, values: new Float64Array(0) };
     const label = kind === 'mz' ? 'm/z' : 'intensity';
     const bits = find(a.params, CV.float64) !== undefined ? 64 : find(a.params, CV.float32) !== undefined ? 32 : this.fail(`spectrum ${s.id}: the ${label} array gives no float precision (${CV.float32} or ${CV.float64})`);
-    let bytes: Buffer = Buffer.from(a.text.join('').replace(/\s+/g, ''), 'base64');
+    const text = a.text.join('').replace(/\s+/g, '');
+    // Buffer.from(…, 'base64') skips what is not base64: checked first, so damage is reported, not decoded into other numbers.
+    if (text.length % 4 !== 0 || !BASE64.test(text)) this.fail(`spectrum ${s.id}: the ${label} array is not valid base64`);
+    let bytes: Buffer = Buffer.from(text, 'base64');
+    const width = bits / 8;
+    const expected = a.length ?? s.defaultLength;
     if (find(a.params, CV.zlib) !== undefined) {
+      // Inflating stops past what the spectrum declares (or 4 MiB, so a small mismatch is still counted and named):
+      // a zlib bomb costs no more than an honest array.
       try {
-        bytes = inflateSync(bytes);
+        bytes = inflateSync(bytes, { maxOutputLength: Math.max(expected * width, MIN_BINARY_CHARS) + 1 });
       } catch (error) {
-        this.fail(`spectrum ${s.id}: the ${label} array does not inflate (${(error as Error).message})`);
+        const tooLarge = (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+        this.fail(`spectrum ${s.id}: the ${label} array ${tooLarge ? `inflates to more than the ${expected} values the spectrum says` : `does not inflate (${(error as Error).message})`}`);
       }
     }
-    const width = bits / 8;
     if (bytes.length % width !== 0) this.fail(`spectrum ${s.id}: the ${label} array has ${bytes.length} bytes, not a whole number of ${bits}-bit floats`);
     const count = bytes.length / width;
-    const expected = a.length ?? s.defaultLength;
     if (count !== expected) this.fail(`spectrum ${s.id}: the ${label} array holds ${count} values, the spectrum says ${expected}`);
     const values = new Float64Array(count);
     for (let k = 0; k < count; k++) values[k] = bits === 64 ? bytes.readDoubleLE(k * 8) : bytes.readFloatLE(k * 4);
     return { kind, values };
+  }
+
+  /** Keeps a binary's base64 text, refusing more than its declared length could need (so a lying length cannot make us hold gigabytes). */
+  private addBinaryText(a: ArrayState, s: SpectrumState, text: string): void {
+    a.chars += text.length;
+    const expected = a.length ?? s.defaultLength;
+    // 8 bytes a value as base64, plus room for line breaks; small arrays may run over (a mismatch is named precisely once decoded).
+    const most = Math.max(Math.ceil((expected * 8) / 3) * 4 * 1.1, MIN_BINARY_CHARS);
+    if (a.chars > most) this.fail(`spectrum ${s.id}: the ${labelOf(a)} array holds more base64 than ${expected} values could need`);
+    a.text.push(text);
+  }
+
+  /** A whole number from 0 to `max`, or an error naming `what`. */
+  private count(value: string, what: string, max: number): number {
+    if (!/^\d{1,16}$/.test(value) || Number(value) > max) this.fail(`${what} ${JSON.stringify(value.slice(0, 40))} is not a whole number from 0 to ${max}`);
+    return Number(value);
+  }
+
+  /** A decimal number as XML Schema writes it (no hex, no empty string, no `Infinity`); NaN otherwise, for the caller to name. */
+  private decimal(value: string): number {
+    const trimmed = value.trim();
+    return DECIMAL.test(trimmed) ? Number(trimmed) : NaN;
   }
 
   private parent(): string | undefined {
@@ -219,6 +263,10 @@ export class MzmlParser {
   private fail(message: string): never {
     throw queryError('DATASET_INVALID', `${this.source}: ${message}`, { source: this.source });
   }
+}
+
+function labelOf(a: ArrayState): string {
+  return find(a.params, CV.mzArray) !== undefined ? 'm/z' : find(a.params, CV.intensityArray) !== undefined ? 'intensity' : 'binary';
 }
 
 function find(params: readonly CvParam[], accession: string): CvParam | undefined {

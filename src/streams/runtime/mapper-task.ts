@@ -192,7 +192,9 @@ export class MapperTask {
         continue;
       }
       if (typeof at !== 'number' || !Number.isFinite(at)) {
-        this.deadLetter(dead, record, i, element, 'invalid-time', `time must be a finite number of milliseconds, got ${describe(at)}`);
+        const field = time !== undefined && time !== 'record' ? time.field : undefined;
+        const got = field === undefined ? describe(at) : `${describe(fieldOf(element, field))} in field "${field}"`;
+        this.deadLetter(dead, record, i, element, 'invalid-time', `time must be a finite number of milliseconds, got ${got}`);
         continue;
       }
       const range = this.options.range;
@@ -219,6 +221,10 @@ export class MapperTask {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+function fieldOf(element: unknown, field: string): unknown {
+  return typeof element === 'object' && element !== null && !Array.isArray(element) ? (element as Record<string, unknown>)[field] : undefined;
 }
 
 function describe(value: unknown): string {

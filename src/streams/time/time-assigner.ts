@@ -17,6 +17,8 @@ import { MillraceError } from '../../core/errors.js';
 /** Gives an event its time: from the event, or from `now`, the caller's clock reading. */
 export interface TimeAssigner<E> {
   readonly domain: 'event' | 'processing';
+  /** The event's field the time is read from, when it is one: named when an event has no usable time. */
+  readonly field?: string;
   /** The event's time in ms; `NaN` when it has none (the operator then rejects it with a reason). */
   timeOf(event: E, now: number): number;
 }
@@ -41,8 +43,10 @@ export function eventTime<E>(source: keyof E & string | ((event: E) => number)):
   }
   return {
     domain: 'event',
+    field: source,
+    // Events come from a log anyone may append to: a null or a number has no field, and no time.
     timeOf: (event) => {
-      const value = (event as Record<string, unknown>)[source];
+      const value = typeof event === 'object' && event !== null ? (event as Record<string, unknown>)[source] : undefined;
       return typeof value === 'number' ? value : Number.NaN;
     },
   };
