@@ -265,11 +265,22 @@ export class Orchestrator {
   async wait(processId: string, options: { signal?: AbortSignal; pollMs?: number } = {}): Promise<ProcessView> {
     await this.mustExist(processId);
     if (!this.acceptingResults) return this.pollUntilFinished(processId, options.signal, options.pollMs ?? 500);
+    // The index follows the store and may lag the process's own state (a
+    // retried process is running again before the index reads it resumed,
+    // and an old failure may reach the index after the retry): it only
+    // says when to look; the process's state decides.
+    const finished = async (): Promise<boolean> => (await this.manager.state(processId))?.status !== 'running';
     await new Promise<void>((resolve, reject) => {
       const onFinished = (summary: ProcessSummary): void => {
         if (summary.processId !== processId) return;
-        cleanup();
-        resolve();
+        void finished().then((done) => {
+          if (!done) return;
+          cleanup();
+          resolve();
+        }, (error: unknown) => {
+          cleanup();
+          reject(error);
+        });
       };
       const onAbort = (): void => {
         cleanup();
@@ -281,7 +292,7 @@ export class Orchestrator {
       };
       this.index.events.on('finished', onFinished);
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      if (this.index.get(processId)?.status !== 'running') onFinished({ processId } as ProcessSummary);
+      onFinished({ processId } as ProcessSummary);
     });
     return this.get(processId);
   }
