@@ -8,6 +8,7 @@ import { DatasetsPage } from './pages/datasets.js';
 import { ProcessPage } from './pages/process.js';
 import { ProcessesPage } from './pages/processes.js';
 import { QueuesPage } from './pages/queues.js';
+import { ViewerPage } from './pages/viewer.js';
 import { Link, useLocation } from './router.js';
 import type { Session } from './types.js';
 
@@ -15,6 +16,7 @@ const NAV = [
   { href: '/processes', label: 'Processes' },
   { href: '/queues', label: 'Queues' },
   { href: '/datasets', label: 'Datasets' },
+  { href: '/viewer', label: 'Viewer' },
 ];
 
 const STATUS_TEXT: Record<LiveStatus, string> = { off: 'not live', connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…' };
@@ -90,6 +92,7 @@ function route(path: string, session: Session): { title: string; body: JSX.Eleme
     return { title: id, body: <ProcessPage key={id} processId={id} session={session} /> };
   }
   if (path === '/queues' || path.startsWith('/queues/')) return { title: 'Queues', body: <QueuesPage session={session} /> };
+  if (path === '/viewer') return { title: 'Viewer', body: <ViewerPage /> };
   if (path === '/datasets' || path.startsWith('/datasets/')) return { title: 'Datasets', body: <DatasetsPage /> };
   return { title: 'Processes', body: <ProcessesPage session={session} /> };
 }
