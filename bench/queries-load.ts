@@ -1,13 +1,14 @@
 /**
  * @module bench/queries-load
  * The pieces of the queries benchmark: a generated dataset (kept between
- * runs under the temp directory), a query system as the embedded engine
+ * runs under bench/.data/), a query system as the embedded engine
  * would run it (in-memory query queue, a TaskWorker over worker threads,
  * the QueryService and its Fastify routes), and simulated users who zoom
  * and pan through 512 × 512 heatmaps.
  */
 import { mkdirSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { FileBlobStore } from '../src/adapters/embedded/file-blob-store.js';
@@ -21,6 +22,9 @@ import { createQueueStripRunner, QUERY_QUEUE } from '../src/queries/scatter/queu
 import { QueryService, type QueryServiceOptions } from '../src/queries/service/query-service.js';
 import { QUERY_TASKS_MODULE } from '../src/queries/worker/query-tasks.js';
 
+/** Generated datasets, kept between runs (git-ignored): the 4 GB one takes minutes to write. */
+export const BENCH_DATA = fileURLToPath(new URL('./.data/queries/', import.meta.url));
+
 export interface BenchDataset {
   root: string;
   blobs: FileBlobStore;
@@ -31,7 +35,7 @@ export interface BenchDataset {
 
 /** The dataset, generated on first use and reused by later runs with the same shape. */
 export async function benchDataset(files: number, totalBytes: number): Promise<BenchDataset> {
-  const root = join(tmpdir(), 'millrace-bench-queries', `${files}x${totalBytes}`);
+  const root = join(BENCH_DATA, `${files}x${totalBytes}`);
   mkdirSync(root, { recursive: true });
   const blobs = new FileBlobStore({ root: join(root, 'blobs') });
   let revision = await findDataset(blobs, 'bench');
