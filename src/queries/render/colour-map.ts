@@ -34,7 +34,7 @@ export const COLOUR_TABLE: Uint8Array = (() => {
 export function colourIndices(values: Float32Array, scale: Scale): Uint8Array {
   const out = new Uint8Array(values.length);
   let top = 0;
-  for (const v of values) if (v > top) top = v;
+  for (let k = 0; k < values.length; k++) if (values[k]! > top) top = values[k]!;
   if (top <= 0) return out;
   if (scale === 'log') {
     const denominator = Math.log1p(top);

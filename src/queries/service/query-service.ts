@@ -206,6 +206,6 @@ function render(result: QueryResult, prepared: PreparedQuery, png: Buffer | unde
 
 function largest(values: Float32Array): number {
   let top = 0;
-  for (const v of values) if (v > top) top = v;
+  for (let k = 0; k < values.length; k++) if (values[k]! > top) top = values[k]!; // indexed: an iterator here cost 5% of the gatherer's time
   return top;
 }
