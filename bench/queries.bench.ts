@@ -62,6 +62,8 @@ interface Summary {
   users: number;
   requests: number;
   errors: number;
+  /** Failed requests by HTTP status (0: no answer at all). */
+  errorsByStatus: Record<number, number>;
   p50: number;
   p95: number;
   p99: number;
@@ -91,6 +93,7 @@ function summarise(samples: readonly Sample[], durationMs: number, users: number
   const outer = computed.filter((s) => s.depth === 0 && s.gridBytes > 0);
   return {
     users, requests: samples.length, errors: samples.length - ok.length,
+    errorsByStatus: samples.filter((s) => s.status !== 200).reduce<Record<number, number>>((by, s) => ({ ...by, [s.status]: (by[s.status] ?? 0) + 1 }), {}),
     p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99),
     withinBudget: samples.length === 0 ? NaN : ok.filter((s) => s.ms <= BUDGET_MS).length / samples.length,
     queriesPerSecond: ok.length / (durationMs / 1000),
@@ -179,7 +182,7 @@ async function clusterUnavailable(): Promise<string | undefined> {
 function report(name: string, round: number, m: Measure): void {
   const ms = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(0)} ms` : 'failed');
   const pct = (v: number): string => `${(v * 100).toFixed(0)}%`;
-  const line = (label: string, s: Summary): string => `    ${name} round ${round + 1} ${label} (${s.users} users): p50 ${ms(s.p50)}, p95 ${ms(s.p95)}, p99 ${ms(s.p99)}; ${s.queriesPerSecond.toFixed(1)} answers/s, ${s.errors} errors; ${pct(s.withinBudget)} within the ${BUDGET_MS} ms budget; cache hits ${pct(s.cacheHitRate)}; read ${(s.bytesReadPerQuery / 1e6).toFixed(2)} MB per computed answer, PNG ${(s.pngBytesPerQuery / 1e3).toFixed(0)} kB; whole-file views read ${s.zoomedOutReadOverGrid.toFixed(2)}× the float32 grid returned (${s.zoomedOutReadOverPng.toFixed(1)}× the PNG)`;
+  const line = (label: string, s: Summary): string => `    ${name} round ${round + 1} ${label} (${s.users} users): p50 ${ms(s.p50)}, p95 ${ms(s.p95)}, p99 ${ms(s.p99)}; ${s.queriesPerSecond.toFixed(1)} answers/s, ${s.errors} errors${s.errors > 0 ? ` (by status: ${Object.entries(s.errorsByStatus).map(([status, n]) => `${status} × ${n}`).join(', ')})` : ''}; ${pct(s.withinBudget)} within the ${BUDGET_MS} ms budget; cache hits ${pct(s.cacheHitRate)}; read ${(s.bytesReadPerQuery / 1e6).toFixed(2)} MB per computed answer, PNG ${(s.pngBytesPerQuery / 1e3).toFixed(0)} kB; whole-file views read ${s.zoomedOutReadOverGrid.toFixed(2)}× the float32 grid returned (${s.zoomedOutReadOverPng.toFixed(1)}× the PNG)`;
   console.log(line('thinking', m.think));
   console.log(line('saturated', m.saturated));
   const verdict = (met: boolean): string => (met ? 'met' : 'NOT met');
