@@ -22,6 +22,8 @@ export interface BenchOptions {
   runs: number;
   /** A smaller workload, for a quick look or CI. @defaultValue false */
   quick: boolean;
+  /** The full size, where a benchmark has one larger than its default (queries: 4 GB). @defaultValue false */
+  full?: boolean;
 }
 
 /** One system measured by a benchmark: one row of its table. */

@@ -1,25 +1,19 @@
 /**
  * @module bench/queries-load
- * The pieces of the queries benchmark: a generated dataset (kept between
- * runs under the temp directory), a query system as the embedded engine
- * would run it (in-memory query queue, a TaskWorker over worker threads,
- * the QueryService and its Fastify routes), and simulated users who zoom
- * and pan through 512 × 512 heatmaps.
+ * The pieces of the queries benchmark that run in the benchmark's own
+ * process: the generated dataset (kept between runs under bench/.data/),
+ * and simulated users who zoom and pan through 512 × 512 heatmaps over
+ * HTTP against a server in another process (bench/queries-systems.ts).
  */
 import { mkdirSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { fileURLToPath } from 'node:url';
 import { FileBlobStore } from '../src/adapters/embedded/file-blob-store.js';
-import { MemoryTaskQueue } from '../src/adapters/embedded/memory-task-queue.js';
-import { WorkerPool } from '../src/workers/worker-pool.js';
-import { TaskWorker } from '../src/workers/task-worker.js';
 import { findDataset, type DatasetRevision } from '../src/queries/dataset/dataset-catalog.js';
 import { generateDataset } from '../src/queries/generate/generate-dataset.js';
-import { registerDatasetRoutes } from '../src/queries/http/dataset-routes.js';
-import { createQueueStripRunner, QUERY_QUEUE } from '../src/queries/scatter/queue-strip-runner.js';
-import { QueryService, type QueryServiceOptions } from '../src/queries/service/query-service.js';
-import { QUERY_TASKS_MODULE } from '../src/queries/worker/query-tasks.js';
+
+/** Generated datasets, kept between runs (git-ignored): the 4 GB one takes minutes to write. */
+export const BENCH_DATA = fileURLToPath(new URL('./.data/queries/', import.meta.url));
 
 export interface BenchDataset {
   root: string;
@@ -31,7 +25,7 @@ export interface BenchDataset {
 
 /** The dataset, generated on first use and reused by later runs with the same shape. */
 export async function benchDataset(files: number, totalBytes: number): Promise<BenchDataset> {
-  const root = join(tmpdir(), 'millrace-bench-queries', `${files}x${totalBytes}`);
+  const root = join(BENCH_DATA, `${files}x${totalBytes}`);
   mkdirSync(root, { recursive: true });
   const blobs = new FileBlobStore({ root: join(root, 'blobs') });
   let revision = await findDataset(blobs, 'bench');
@@ -52,37 +46,6 @@ export async function benchDataset(files: number, totalBytes: number): Promise<B
   return { root, blobs, revision, rawBytes: files_.reduce((s, f) => s + f.scans * f.bins * 4, 0), storedBytes: files_.reduce((s, f) => s + f.ref.size, 0) };
 }
 
-/** A running query system: queue, threads, service, routes. */
-export interface QuerySystem {
-  app: FastifyInstance;
-  service: QueryService;
-  close(): Promise<void>;
-}
-
-export async function startSystem(dataset: BenchDataset, options: Partial<QueryServiceOptions> = {}): Promise<QuerySystem> {
-  const queue = new MemoryTaskQueue();
-  const pool = new WorkerPool({
-    threadEntry: new URL('../src/runtime/thread-main.ts', import.meta.url),
-    threadData: { tasksModule: QUERY_TASKS_MODULE, blobStore: { kind: 'fs', root: join(dataset.root, 'blobs') }, claimCheckBytes: 16 * 1024 * 1024, logLevel: 'warn' },
-    size: availableParallelism(),
-  });
-  await pool.start();
-  const worker = new TaskWorker({ queue, pool, queueName: QUERY_QUEUE, concurrency: 4 * availableParallelism() });
-  await worker.start();
-  const service = new QueryService({ blobs: dataset.blobs, runner: createQueueStripRunner({ queue, blobs: dataset.blobs }), ...options });
-  const app = Fastify();
-  await registerDatasetRoutes(app, service);
-  return {
-    app, service,
-    close: async () => {
-      await app.close();
-      await worker.stop({ drain: false });
-      await pool.close();
-      await queue.close();
-    },
-  };
-}
-
 /** One request's outcome. */
 export interface Sample {
   ms: number;
@@ -100,7 +63,7 @@ export interface Sample {
 interface View { file: string; rtMin: number; rtMax: number; mzMin: number; mzMax: number }
 
 /** Users who zoom in, pan and zoom out through one file each, for `durationMs`. */
-export async function simulateUsers(system: QuerySystem, revision: DatasetRevision, options: { users: number; durationMs: number; thinkMs: [number, number]; seed: number }): Promise<Sample[]> {
+export async function simulateUsers(baseUrl: string, revision: DatasetRevision, options: { users: number; durationMs: number; thinkMs: [number, number]; seed: number; height?: number }): Promise<Sample[]> {
   const samples: Sample[] = [];
   const endAt = Date.now() + options.durationMs;
   let state = options.seed >>> 0 || 1;
@@ -116,7 +79,7 @@ export async function simulateUsers(system: QuerySystem, revision: DatasetRevisi
     await sleep(random() * options.thinkMs[1]); // users arrive spread out
     while (Date.now() < endAt) {
       const view = stack.at(-1)!;
-      samples.push(await request(system, view, stack.length - 1));
+      samples.push(await request(baseUrl, view, stack.length - 1, options.height ?? 512));
       const choice = random();
       if (stack.length === 1 || (choice < 0.4 && stack.length < 6)) stack.push(zoomIn(view, 2 + random() * 2, random(), random()));
       else if (choice < 0.7) stack[stack.length - 1] = pan(view, random() - 0.5, random() - 0.5, full);
@@ -129,19 +92,25 @@ export async function simulateUsers(system: QuerySystem, revision: DatasetRevisi
   return samples;
 }
 
-async function request(system: QuerySystem, view: View, depth: number): Promise<Sample> {
-  const url = `/api/datasets/bench/heatmap.png?files=${view.file}&rtMin=${round(view.rtMin)}&rtMax=${round(view.rtMax)}&mzMin=${round(view.mzMin)}&mzMax=${round(view.mzMax)}&width=512&height=512`;
+async function request(baseUrl: string, view: View, depth: number, height: number): Promise<Sample> {
+  const url = `${baseUrl}/api/datasets/bench/heatmap.png?files=${view.file}&rtMin=${round(view.rtMin)}&rtMax=${round(view.rtMax)}&mzMin=${round(view.mzMin)}&mzMax=${round(view.mzMax)}&width=512&height=${height}`;
   const started = performance.now();
-  const response = await system.app.inject({ url, payloadAsStream: true }); // no string copy of every PNG (that is the client's cost, not the server's)
-  let bytesReturned = 0;
-  for await (const chunk of response.stream()) bytesReturned += (chunk as Buffer).length;
+  let response: Response;
+  let bytesReturned: number;
+  try {
+    response = await fetch(url);
+    bytesReturned = (await response.arrayBuffer()).byteLength;
+  } catch {
+    return { ms: performance.now() - started, status: 0, hit: false, depth, bytesRead: 0, bytesReturned: 0, gridBytes: 0 };
+  }
   const ms = performance.now() - started;
-  const hit = response.headers['x-millrace-cache'] === 'hit';
-  const [, , rtN] = String(response.headers['x-millrace-rt'] ?? '0,0,0').split(',').map(Number);
-  const [, , mzN] = String(response.headers['x-millrace-mz'] ?? '0,0,0').split(',').map(Number);
+  const header = (name: string): string => response.headers.get(name) ?? '';
+  const hit = header('x-millrace-cache') === 'hit';
+  const [, , rtN] = (header('x-millrace-rt') || '0,0,0').split(',').map(Number);
+  const [, , mzN] = (header('x-millrace-mz') || '0,0,0').split(',').map(Number);
   return {
-    ms, status: response.statusCode, hit, depth,
-    bytesRead: hit ? 0 : Number(response.headers['x-millrace-bytes-read'] ?? 0),
+    ms, status: response.status, hit, depth,
+    bytesRead: hit ? 0 : Number(header('x-millrace-bytes-read') || 0),
     bytesReturned,
     gridBytes: (rtN ?? 0) * (mzN ?? 0) * 4,
   };

@@ -1,6 +1,6 @@
 /**
  * @module bench/run
- * `npm run bench -- [name] [--runs N] [--quick]`: runs one benchmark, or all
+ * `npm run bench -- [name] [--runs N] [--quick | --full]`: runs one benchmark, or all
  * of them and then writes `bench/results/summary.md`. See bench/README.md.
  */
 import { parseArgs } from 'node:util';
@@ -16,10 +16,11 @@ import { streamsBenchmark } from './streams.bench.js';
 
 const BENCHMARKS: readonly Benchmark[] = [queueBenchmark, queueClusterBenchmark, dagBenchmark, mapreduceBenchmark, streamsBenchmark, queriesBenchmark];
 
-const USAGE = `usage: npm run bench -- [name] [--runs N] [--quick]
+const USAGE = `usage: npm run bench -- [name] [--runs N] [--quick | --full]
   name       one of: ${BENCHMARKS.map((b) => b.name).join(', ')} (default: all, and write bench/results/summary.md)
   --runs N   measured runs per system, median reported (default 5)
-  --quick    a smaller workload (fewer messages or tasks)`;
+  --quick    a smaller workload (fewer messages or tasks)
+  --full     the issue's full size, where a benchmark has one (queries: 4 GB of data, generated once)`;
 
 /** How long the process may linger after the work is done before it is told to exit. */
 const EXIT_GRACE_MS = 10_000;
@@ -31,7 +32,7 @@ async function main(argv: string[]): Promise<number> {
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { runs: { type: 'string' }, quick: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+      options: { runs: { type: 'string' }, quick: { type: 'boolean', default: false }, full: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
     });
   } catch (error) {
     console.error(`bench: ${messageOf(error).split('. ')[0]} (see --help)`);
@@ -51,7 +52,11 @@ async function main(argv: string[]): Promise<number> {
     console.error(`bench: one benchmark at a time, or none for all (got ${positionals.join(', ')})`);
     return 2;
   }
-  const options: BenchOptions = { runs, quick: values.quick };
+  if (values.quick && values.full) {
+    console.error('bench: --quick or --full, not both');
+    return 2;
+  }
+  const options: BenchOptions = { runs, quick: values.quick, full: values.full };
 
   const name = positionals[0];
   if (name !== undefined) {

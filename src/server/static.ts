@@ -4,7 +4,7 @@
  * at `/`. The page and its assets are open without a token — they hold no
  * data, and the page is where a token is typed in; every `/api` route stays
  * behind the token check. The single-page app's own paths (`/processes/…`,
- * `/queues`, `/workers`, `/streams/…`, `/dials`, `/datasets`) all answer with `index.html`; any other path is
+ * `/queues`, `/workers`, `/streams/…`, `/dials`, `/datasets`, `/viewer`) all answer with `index.html`; any other path is
  * the API's usual 404 (or 401 with auth), so unknown `/api` routes reveal
  * nothing. Hashed assets are cached for a year; the page is revalidated
  * every time, under a strict Content-Security-Policy (no inline script, no
@@ -22,7 +22,7 @@ export interface DashboardOptions {
 }
 
 /** The app's client-side routes; each serves index.html. */
-export const DASHBOARD_ROUTES = ['/', '/processes', '/processes/:id', '/queues', '/queues/:name', '/workers', '/streams', '/streams/:name', '/dials', '/datasets', '/datasets/*'] as const;
+export const DASHBOARD_ROUTES = ['/', '/processes', '/processes/:id', '/queues', '/queues/:name', '/workers', '/streams', '/streams/:name', '/dials', '/datasets', '/datasets/*', '/viewer'] as const;
 
 export const DEFAULT_DASHBOARD_ROOT = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 

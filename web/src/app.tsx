@@ -11,6 +11,7 @@ import { QueuesPage } from './pages/queues.js';
 import { DialsPage } from './pages/dials.js';
 import { StreamsPage } from './pages/streams.js';
 import { WorkersPage } from './pages/workers.js';
+import { ViewerPage } from './pages/viewer.js';
 import { Link, useLocation } from './router.js';
 import type { Session } from './types.js';
 
@@ -21,6 +22,7 @@ const NAV = [
   { href: '/streams', label: 'Streams' },
   { href: '/dials', label: 'Dials' },
   { href: '/datasets', label: 'Datasets' },
+  { href: '/viewer', label: 'Viewer' },
 ];
 
 const STATUS_TEXT: Record<LiveStatus, string> = { off: 'not live', connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…' };
@@ -103,6 +105,7 @@ function route(path: string, session: Session): { title: string; body: JSX.Eleme
     return { title: name ?? 'Streams', body: <StreamsPage session={session} name={name} /> };
   }
   if (path === '/dials') return { title: 'Dials', body: <DialsPage session={session} /> };
+  if (path === '/viewer') return { title: 'Viewer', body: <ViewerPage /> };
   if (path === '/datasets' || path.startsWith('/datasets/')) return { title: 'Datasets', body: <DatasetsPage /> };
   return { title: 'Processes', body: <ProcessesPage session={session} /> };
 }

@@ -119,7 +119,7 @@ export async function datasetRoutes(app: FastifyInstance, options: DatasetRoutes
     reply.raw.on('close', onClose);
     try {
       const { answer: result, cached } = await service.answer(prepared, { signal: disconnected.signal, client: request.ip });
-      const { rt, mz, levels, bytesRead } = result.summary;
+      const { rt, mz, levels, bytesRead, max } = result.summary;
       return reply
         .header('content-type', result.contentType)
         .header('x-millrace-cache', cached ? 'hit' : 'miss')
@@ -127,6 +127,7 @@ export async function datasetRoutes(app: FastifyInstance, options: DatasetRoutes
         .header('x-millrace-mz', `${mz.min},${mz.max},${mz.n}`)
         .header('x-millrace-levels', levels.map((l) => `${l.file}:${l.rt},${l.mz}`).join(';'))
         .header('x-millrace-bytes-read', String(bytesRead))
+        .header('x-millrace-max', String(max))
         .send(result.body);
     } finally {
       reply.raw.off('close', onClose);

@@ -27,14 +27,26 @@ export const COLOUR_TABLE: Uint8Array = (() => {
   return table;
 })();
 
-/** Maps values to table entries: 0 → 0, the largest value → 255. */
-export function colourIndexer(values: Float32Array, scale: Scale): (v: number) => number {
+/**
+ * Each value's table entry: 0 → 0, the largest value → 255, in one pass
+ * (a loop, not a function a value: this runs for every slot of every image).
+ */
+export function colourIndices(values: Float32Array, scale: Scale): Uint8Array {
+  const out = new Uint8Array(values.length);
   let top = 0;
-  for (const v of values) if (v > top) top = v;
-  if (top <= 0) return () => 0;
+  for (let k = 0; k < values.length; k++) if (values[k]! > top) top = values[k]!;
+  if (top <= 0) return out;
   if (scale === 'log') {
     const denominator = Math.log1p(top);
-    return (v) => (v > 0 ? 1 + Math.round((Math.log1p(v) / denominator) * 254) : 0);
+    for (let k = 0; k < values.length; k++) {
+      const v = values[k]!;
+      if (v > 0) out[k] = 1 + Math.round((Math.log1p(v) / denominator) * 254);
+    }
+  } else {
+    for (let k = 0; k < values.length; k++) {
+      const v = values[k]!;
+      if (v > 0) out[k] = 1 + Math.round((v / top) * 254);
+    }
   }
-  return (v) => (v > 0 ? 1 + Math.round((v / top) * 254) : 0);
+  return out;
 }

@@ -20,6 +20,8 @@ export interface AnswerSummary {
   mz: { min: number; max: number; n: number };
   levels: Array<{ file: string; rt: number; mz: number }>;
   bytesRead: number;
+  /** The largest slot value: the top of a PNG's colour scale. */
+  max: number;
 }
 
 export interface CacheStats {

@@ -51,6 +51,9 @@ describe('dataset routes', () => {
     const png = PNG.sync.read(first.rawPayload);
     assert.deepEqual([png.width, png.height], [200, 100]);
     assert.match(String(first.headers['x-millrace-rt']), /^100,3000,\d+$/);
+    const numbers = (await app.inject('/api/datasets/web/heatmap.json?group=all&width=200&height=100&rtMin=100&rtMax=3000')).json() as { values: number[] };
+    assert.equal(Number(first.headers['x-millrace-max']), Math.max(...numbers.values), 'the top of the colour scale is the largest slot');
+    assert.ok(Number(first.headers['x-millrace-max']) > 0);
     const etag = String(first.headers.etag);
     const second = await app.inject('/api/datasets/web/heatmap.png?scale=linear&height=100&width=200&rtMax=3000&rtMin=100&group=all&aggregate=max');
     assert.equal(second.headers['x-millrace-cache'], 'hit');

@@ -20,7 +20,9 @@ function pixel(png: PNG, x: number, y: number): number[] {
 
 describe('render', () => {
   it('draws RT left to right and m/z bottom to top, scaling slots up to the pixels asked for', () => {
-    const png = PNG.sync.read(renderPng(grid, 6, 4, 'linear'));
+    const bytes = renderPng(grid, 6, 4, 'linear');
+    assert.equal(bytes[25], 3, 'IHDR colour type 3: a palette image, one byte a pixel');
+    const png = PNG.sync.read(bytes);
     assert.deepEqual([png.width, png.height], [6, 4]);
     const top = [...COLOUR_TABLE.subarray(255 * 3, 256 * 3)];
     assert.deepEqual(pixel(png, 5, 0), top, 'largest value, top right');

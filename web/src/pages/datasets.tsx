@@ -1,11 +1,12 @@
 /**
- * The place kept for the dataset viewer (Queries). Until it arrives this
- * lists what `/api/datasets` serves, when the server mounts those routes.
+ * The datasets `/api/datasets` serves (when the server mounts those
+ * routes), each linking to the viewer (`/viewer`).
  */
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, describeError } from '../api.js';
 import { formatTime } from '../format.js';
+import { Link } from '../router.js';
 
 interface DatasetSummary {
   name: string;
@@ -27,14 +28,14 @@ export function DatasetsPage(): JSX.Element {
   return (
     <section aria-labelledby="datasets-title">
       <h1 id="datasets-title">Datasets</h1>
-      <p class="muted">The dataset viewer (zoom and pan over heatmaps) is not part of the dashboard yet.</p>
+      <p class="muted">Open a dataset in the <Link href="/viewer">viewer</Link> to pan and zoom over its heatmaps.</p>
       {message !== undefined && <p role="status">{message}</p>}
       {datasets !== undefined && (datasets.length === 0 ? <p class="muted">No datasets.</p> : (
         <table class="list">
           <thead><tr><th scope="col">Dataset</th><th scope="col">Revision</th><th scope="col">Files</th><th scope="col">Groups</th><th scope="col">Size</th><th scope="col">Created</th></tr></thead>
           <tbody>
             {datasets.map((d) => (
-              <tr key={d.name}><th scope="row">{d.name}</th><td>{d.revision}</td><td>{d.files}</td><td>{d.groups.join(', ')}</td><td>{(d.storedBytes / 1e6).toFixed(1)} MB</td><td>{formatTime(d.createdAt)}</td></tr>
+              <tr key={d.name}><th scope="row"><Link href={`/viewer?dataset=${encodeURIComponent(d.name)}`}>{d.name}</Link></th><td>{d.revision}</td><td>{d.files}</td><td>{d.groups.join(', ')}</td><td>{(d.storedBytes / 1e6).toFixed(1)} MB</td><td>{formatTime(d.createdAt)}</td></tr>
             ))}
           </tbody>
         </table>
