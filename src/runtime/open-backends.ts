@@ -26,7 +26,7 @@ import type { EventStore } from '../ports/event-store.js';
 import type { Log } from '../ports/log.js';
 import type { TaskQueue } from '../ports/task-queue.js';
 import { SqliteTaskQueue } from '../adapters/embedded/sqlite-task-queue.js';
-import { ThreadedEventStore } from '../adapters/embedded/threaded-event-store.js';
+import { SqliteEventStore } from '../adapters/embedded/sqlite-event-store.js';
 import { SqliteLog } from '../adapters/embedded/sqlite-log.js';
 import { SqliteCheckpointStore } from '../adapters/embedded/sqlite-checkpoint-store.js';
 import type { Backends } from './backends.js';
@@ -92,8 +92,7 @@ async function openQueue(backends: Backends, context: { dataDir: string; clock: 
 async function openStores(backends: Backends, context: { dataDir: string; clock: Clock }): Promise<Stores> {
   const backend = backends.store;
   if (backend.kind === 'sqlite') {
-    // On its own thread: its commits would otherwise share the main thread with the queue and the orchestrator.
-    const events = await ThreadedEventStore.open({ path: join(context.dataDir, 'events.db'), clock: context.clock });
+    const events = new SqliteEventStore({ path: join(context.dataDir, 'events.db'), clock: context.clock });
     // Log and checkpoints on one database handle, so a sink's records and the checkpoint commit in one transaction.
     const log = new SqliteLog({ path: join(context.dataDir, 'streams.db'), clock: context.clock });
     const checkpoints = new SqliteCheckpointStore({ database: log.database, clock: context.clock });

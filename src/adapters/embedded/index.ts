@@ -9,7 +9,6 @@
 export { SqliteTaskQueue, type SqliteTaskQueueOptions } from './sqlite-task-queue.js';
 export { MemoryTaskQueue, type MemoryTaskQueueOptions } from './memory-task-queue.js';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite-event-store.js';
-export { ThreadedEventStore, type ThreadedEventStoreOptions } from './threaded-event-store.js';
 export { SqliteLog, type SqliteLogOptions } from './sqlite-log.js';
 export { SqliteCheckpointStore, type SqliteCheckpointStoreOptions } from './sqlite-checkpoint-store.js';
 export { FileBlobStore, type FileBlobStoreOptions } from './file-blob-store.js';

@@ -28,31 +28,16 @@ import { firstDuplicate, expectedNumber, versionMatches, versionConflict, staleV
 
 /** Options for {@link SqliteEventStore}: a `path` or a shared `database`, plus a clock. */
 export type SqliteEventStoreOptions = SqliteSource & {
-  /** Source of `recordedAt` (only its `now` is read). @defaultValue a `SystemClock` */
-  clock?: Pick<Clock, 'now'>;
+  /** Source of `recordedAt`. @defaultValue a `SystemClock` */
+  clock?: Clock;
 };
 
-/** An event encoded for insertion; encoding happens before the write lock is taken (or in another thread). */
-export interface EncodedEvent {
+/** An event encoded for insertion; encoding happens before the write lock is taken. */
+interface PendingEvent {
   id: string;
   type: string;
   data: string;
   metadata: string;
-}
-
-/** A batch as `appendEncoded` takes it; `callerIds` says whether any id was chosen by the caller. */
-export interface EncodedBatch {
-  events: EncodedEvent[];
-  callerIds: boolean;
-}
-
-/** Encodes a batch for `appendEncoded`: JSON errors surface here, in the caller's thread. */
-export function encodeNewEvents(events: readonly NewEvent[]): EncodedBatch {
-  return {
-    events: events.map((event) => ({ id: event.id ?? newId(), type: event.type, data: encodeJson(event.data), metadata: encodeJson(event.metadata ?? {}) })),
-    // Random ids cannot already be stored, so only caller-chosen ids pay for the idempotency lookup.
-    callerIds: events.some((event) => event.id !== undefined),
-  };
 }
 
 interface StreamHead {
@@ -82,7 +67,7 @@ export class SqliteEventStore implements EventStore {
   /** The underlying handle, for callers who share it with other embedded adapters. */
   readonly database: SqliteDatabase;
   private readonly owned: boolean;
-  private readonly clock: Pick<Clock, 'now'>;
+  private readonly clock: Clock;
   private closed = false;
   private readonly statements;
   private readonly appendTransaction;
@@ -100,23 +85,25 @@ export class SqliteEventStore implements EventStore {
       all: db.prepare<[number, number], EventRow>(SELECT_ALL_EVENTS),
     };
     this.appendTransaction = db.transaction(
-      (streamId: string, events: EncodedEvent[], expected: ExpectedVersion, callerIds: boolean): AppendResult =>
+      (streamId: string, events: PendingEvent[], expected: ExpectedVersion, callerIds: boolean): AppendResult =>
         this.appendLocked(streamId, events, expected, callerIds),
     );
   }
 
   async append(streamId: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
     this.assertOpen();
-    return this.appendEncoded(streamId, encodeNewEvents(events), expectedVersion);
-  }
-
-  /** `append` of a batch encoded by {@link encodeNewEvents}, synchronously (the event store thread calls it). */
-  appendEncoded(streamId: string, batch: EncodedBatch, expectedVersion: ExpectedVersion): AppendResult {
-    this.assertOpen();
-    const duplicate = firstDuplicate(batch.events.map((event) => event.id));
+    const pending = events.map((event) => ({
+      id: event.id ?? newId(),
+      type: event.type,
+      data: encodeJson(event.data),
+      metadata: encodeJson(event.metadata ?? {}),
+    }));
+    const duplicate = firstDuplicate(pending.map((event) => event.id));
     if (duplicate !== undefined) throw versionConflict(`event id ${duplicate} appears twice in one batch`, streamId, expectedVersion, undefined, duplicate);
+    // Random ids cannot already be stored, so only caller-chosen ids pay for the idempotency lookup.
+    const callerIds = events.some((event) => event.id !== undefined);
     try {
-      return this.appendTransaction.immediate(streamId, batch.events, expectedVersion, batch.callerIds);
+      return this.appendTransaction.immediate(streamId, pending, expectedVersion, callerIds);
     } catch (error) {
       throw this.translate(error, streamId, expectedVersion);
     }
@@ -147,7 +134,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** Runs inside the write lock. */
-  private appendLocked(streamId: string, events: EncodedEvent[], expected: ExpectedVersion, callerIds: boolean): AppendResult {
+  private appendLocked(streamId: string, events: PendingEvent[], expected: ExpectedVersion, callerIds: boolean): AppendResult {
     if (callerIds) {
       const original = this.findOriginalAppend(streamId, events, expected);
       if (original !== undefined) return original;
@@ -172,7 +159,7 @@ export class SqliteEventStore implements EventStore {
    * consecutive versions from `expected + 1`: it gets the original result.
    * Ids stored anywhere else mean the batch is not a retry but a clash.
    */
-  private findOriginalAppend(streamId: string, events: EncodedEvent[], expected: ExpectedVersion): AppendResult | undefined {
+  private findOriginalAppend(streamId: string, events: PendingEvent[], expected: ExpectedVersion): AppendResult | undefined {
     const places = events.map((event) => this.statements.place.get(event.id));
     const clash = places.findIndex((place) => place !== undefined);
     if (clash === -1) return undefined;
