@@ -20,6 +20,7 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS effects (
 const INSERT = 'INSERT INTO effects (kind, key, detail, pid, recorded_at) VALUES (?, ?, ?, ?, ?)';
 const SELECT_KEYS = 'SELECT key FROM effects WHERE kind = ? ORDER BY seq';
 const COUNT = 'SELECT COUNT(*) AS n FROM effects WHERE kind = ?';
+const COUNT_KEY = 'SELECT COUNT(*) AS n FROM effects WHERE kind = ? AND key = ?';
 
 /** One recorded application of an effect. */
 export interface LedgerEntry {
@@ -62,8 +63,10 @@ export class Ledger {
     return (this.db.prepare(SELECT_KEYS).all(kind) as Array<{ key: string }>).map((row) => row.key);
   }
 
-  count(kind: string): number {
-    return (this.db.prepare(COUNT).get(kind) as { n: number }).n;
+  /** Entries of `kind`, or of `kind` and `key`. */
+  count(kind: string, key?: string): number {
+    const row = key === undefined ? this.db.prepare(COUNT).get(kind) : this.db.prepare(COUNT_KEY).get(kind, key);
+    return (row as { n: number }).n;
   }
 
   close(): void {
@@ -71,13 +74,18 @@ export class Ledger {
   }
 }
 
-/** Records into the ledger at `path` with a connection kept per process/thread: for task handlers, which run in worker threads. */
-export function recordEffect(path: string, kind: string, key: string, detail = ''): void {
+/**
+ * Records into the ledger at `path` with a connection kept per process/thread
+ * (for task handlers, which run in worker threads); returns how many times
+ * `key` is now recorded under `kind`.
+ */
+export function recordEffect(path: string, kind: string, key: string, detail = ''): number {
   let ledger = openLedgers.get(path);
   if (ledger === undefined) {
     ledger = new Ledger(path);
     openLedgers.set(path, ledger);
   }
   ledger.record(kind, key, detail);
+  return ledger.count(kind, key);
 }
 const openLedgers = new Map<string, Ledger>();
