@@ -23,3 +23,24 @@ export const ledgerEffect = defineTask('ledger-effect', async (input: EffectInpu
   if (input.killAfterEffect === true && runs === 1) process.kill(process.pid, 'SIGKILL');
   return input.key;
 }, { retry: { maxAttempts: 10, initialDelayMs: 10 } });
+
+/** Poison: always throws. */
+export const poisonThrow = defineTask('poison-throw', (input: { ledger: string; key: string }, context) => {
+  recordEffect(input.ledger, 'poison-run', input.key, `attempt ${context.attempt}`);
+  throw new Error(`poison input ${input.key}`);
+});
+
+/** Poison: crashes the worker thread running it (an error thrown outside the handler's promise). */
+export const poisonThread = defineTask('poison-thread', (input: { ledger: string; key: string }, context) => {
+  recordEffect(input.ledger, 'poison-run', input.key, `attempt ${context.attempt}`);
+  setImmediate(() => {
+    throw new Error(`poison input ${input.key} crashed its thread`);
+  });
+  return new Promise(() => undefined);
+});
+
+/** Poison: kills the whole worker process running it, every time. */
+export const poisonProcess = defineTask('poison-process', (input: { ledger: string; key: string }) => {
+  recordEffect(input.ledger, 'poison-run', input.key);
+  process.kill(process.pid, 'SIGKILL');
+});
