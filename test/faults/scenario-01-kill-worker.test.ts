@@ -13,27 +13,12 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createMillrace } from '../../src/runtime/millrace.js';
-import { defineProcess } from '../../src/jobs/process-definition.js';
 import { checkLedger, counts } from './harness/checker.js';
 import { startScenario } from './harness/scenario.js';
 import { WorkerSupervisor } from './harness/worker-supervisor.js';
-import type { EffectInput } from './scenario-tasks.js';
+import { effectsDag } from './scenario-processes.js';
 
 const tasksModule = new URL('./scenario-tasks.ts', import.meta.url).href;
-
-interface DagInput { n: number; ledger: string; killAfterEffect: number[] }
-
-/** Fan out over n items (each one effect), then fan in: the output lists the keys whose results were applied. */
-const effectsDag = defineProcess<DagInput>('fault-effects', 1, (p) => {
-  p.batch('effect', {
-    task: 'ledger-effect',
-    items: ({ input }): EffectInput[] => {
-      const kill = new Set(input.killAfterEffect);
-      return Array.from({ length: input.n }, (_, i) => ({ ledger: input.ledger, key: `effect-${i}`, delayMs: 1, killAfterEffect: kill.has(i) }));
-    },
-  });
-  p.output(({ outputs }) => outputs.effect as string[]);
-});
 
 describe('scenario 1: worker SIGKILL at random moments in a DAG', () => {
   const run = startScenario('01-kill-worker');
