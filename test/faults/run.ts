@@ -48,7 +48,7 @@ try {
     const sink = join(work, `run-${run}.jsonl`);
     const runStarted = Date.now();
     const child = spawnSync(process.execPath, ['scripts/run-tests.mjs', ...targets], {
-      env: { ...process.env, MILLRACE_FAULT_SEED: String(seed), MILLRACE_FAULT_SCALE: values.scale, MILLRACE_FAULT_RESULTS: sink },
+      env: { ...process.env, MILLRACE_FAULT_SEED: String(seed), MILLRACE_FAULT_SCALE: values.scale, MILLRACE_FAULT_RESULTS: sink, MILLRACE_TEST_TIMEOUT_MS: '900000' },
       encoding: 'utf8',
       maxBuffer: 256 * 1024 * 1024,
     });

@@ -27,7 +27,7 @@ const tasksModule = new URL('./scenario-tasks.ts', import.meta.url);
 
 const guarded = defineProcess<{ ledger: string; n: number }>('fault-zombie', 1, (p) => {
   p.batch('effect', {
-    task: 'ledger-effect', deadlineMs: 800, retry: { maxAttempts: 10, initialDelayMs: 10, jitter: 'none' },
+    task: 'ledger-effect', deadlineMs: 2_000, retry: { maxAttempts: 10, initialDelayMs: 10, jitter: 'none' },
     items: ({ input }): EffectInput[] => Array.from({ length: input.n }, (_, i) => ({ ledger: input.ledger, key: `effect-${i}`, delayMs: 0 })),
   });
   p.output(({ outputs }) => outputs.effect as string[]);
@@ -38,7 +38,7 @@ describe('scenario 9: a zombie worker reports after its lease expired', () => {
   after(() => run.close());
 
   it('rejects the zombie\'s acks and completions; each effect applied once', { timeout: 300_000 }, async () => {
-    const n = run.size(20, 300);
+    const n = run.size(20, 100);
     const millrace = await createMillrace({ dataDir: run.dir.file('data'), threads: 1, logLevel: 'silent' });
     try {
       // The zombie: takes deliveries with a short lease and sits on them until woken.
@@ -55,7 +55,7 @@ describe('scenario 9: a zombie worker reports after its lease expired', () => {
       run.inject('stalled-deliveries', held.length);
 
       // Past the deadline: the orchestrator retries each task; a healthy worker runs them.
-      await sleep(run.between(1_200, 2_000));
+      await sleep(run.between(2_500, 3_500));
       await millrace.startWorker({ tasks: tasksModule, concurrency: 16, resultsInProcess: false });
       const view = await done;
       assert.equal(view.status, 'completed');
