@@ -36,6 +36,7 @@ import { viewProcess, viewTasks, type ProcessView, type TaskView } from './proce
 import { EventFeed } from './event-feed.js';
 import { Receptor } from './receptor.js';
 import { TimeoutManager } from './timeout-manager.js';
+import { DeadLetterWatch } from './dead-letter-watch.js';
 import { validateRoutes, type TaskRoute } from './task-routing.js';
 
 export interface OrchestratorOptions {
@@ -77,6 +78,7 @@ export class Orchestrator {
   private readonly receptor: Receptor;
   private readonly feed: EventFeed;
   private readonly timeouts: TimeoutManager;
+  private readonly deadLetters: DeadLetterWatch;
   private results: Consumer | undefined;
   /** Between `start` and `stop`: results handed over in-process are applied. */
   private acceptingResults = false;
@@ -100,6 +102,10 @@ export class Orchestrator {
       },
     });
     this.timeouts = new TimeoutManager({ index: this.index, manager: this.manager, clock: options.clock, logger, intervalMs: options.timeoutCheckMs });
+    this.deadLetters = new DeadLetterWatch({
+      queue: options.queue, queues: () => this.receptor.taskQueues(), clock: options.clock, logger, intervalMs: options.timeoutCheckMs,
+      manager: { execute: (processId, command) => this.execute(processId, command) },
+    });
   }
 
   get taskQueue(): string {
@@ -128,6 +134,7 @@ export class Orchestrator {
     await this.receptor.resumePosition();
     await this.feed.start(0);
     this.timeouts.start();
+    this.deadLetters.start();
     this.results = this.options.queue.consume(this.resultQueue, async (delivery) => {
       let result: TaskResult;
       try {
@@ -149,6 +156,7 @@ export class Orchestrator {
     await this.results?.stop({ drain: true });
     this.results = undefined;
     await this.timeouts.stop();
+    await this.deadLetters.stop();
     await this.feed.stop();
     await this.receptor.flush();
   }
@@ -310,6 +318,11 @@ export class Orchestrator {
         }, { once: true });
       });
     }
+  }
+
+  /** Forces a dead-letter check now (tests; the timer does it every `timeoutCheckMs`): returns the tasks failed. */
+  checkDeadLetters(): Promise<number> {
+    return this.deadLetters.check();
   }
 
   /** Forces a deadline check now (tests; the timer does it every `timeoutCheckMs`). */

@@ -113,6 +113,12 @@ export class Receptor {
     this.options.routes = routes;
   }
 
+  /** The queues task messages go to now: the task queue and one per routed tag. */
+  taskQueues(): string[] {
+    const tags = new Set((this.options.routes ?? []).map((route) => route.tag));
+    return [this.options.taskQueue, ...[...tags].map((tag) => tagQueue(this.options.taskQueue, tag))];
+  }
+
   private queueFor(scheduled: TaskScheduled['data']): string {
     const routes = this.options.routes;
     if (routes === undefined || routes.length === 0) return this.options.taskQueue;

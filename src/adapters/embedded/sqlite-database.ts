@@ -53,6 +53,7 @@ const CREATE_MIGRATIONS_TABLE = `
     PRIMARY KEY (component, version)
   )`;
 const SELECT_APPLIED = 'SELECT version FROM millrace_migrations WHERE component = ?';
+const SELECT_ONE_APPLIED = 'SELECT 1 FROM millrace_migrations WHERE component = ? AND version = ?';
 const INSERT_APPLIED = 'INSERT INTO millrace_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)';
 
 /** Applies the `component`'s migrations not yet recorded in `db`, each in its own transaction. */
@@ -61,10 +62,14 @@ export function applyMigrations(db: SqliteDatabase, component: string, migration
   const applied = new Set((db.prepare(SELECT_APPLIED).all(component) as Array<{ version: number }>).map((r) => r.version));
   const record = db.prepare(INSERT_APPLIED);
   const pending = [...migrations].sort((a, b) => a.version - b.version).filter((m) => !applied.has(m.version));
+  const isApplied = db.prepare(SELECT_ONE_APPLIED);
   for (const migration of pending) {
+    // IMMEDIATE takes the write lock before the check: two processes opening a new file at once
+    // (stream runners) would otherwise both see the migration missing and both run it.
     db.transaction(() => {
+      if (isApplied.get(component, migration.version) !== undefined) return;
       db.exec(migration.sql);
       record.run(component, migration.version, migration.name, Date.now());
-    })();
+    }).immediate();
   }
 }

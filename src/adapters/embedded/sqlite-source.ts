@@ -39,8 +39,10 @@ export function attachSqlite(source: SqliteSource, component: string, migrations
 
 /**
  * Turns a better-sqlite3 error into the engine's vocabulary: a write lock
- * held past the busy timeout (another process) is `NOT_AVAILABLE`, a damaged
- * file is `STORAGE_CORRUPT`. Anything else, ours included, passes unchanged.
+ * held past the busy timeout (another process) is `NOT_AVAILABLE`, and so is a
+ * full disk (`SQLITE_FULL`: the write is rolled back whole and may be
+ * retried once space returns); a damaged file is `STORAGE_CORRUPT`.
+ * Anything else, ours included, passes unchanged.
  * The one place embedded adapters map driver errors.
  */
 export function translateSqliteError(error: unknown, details: ErrorDetails): unknown {
@@ -50,6 +52,9 @@ export function translateSqliteError(error: unknown, details: ErrorDetails): unk
   const message = (error as Error).message;
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     return new MillraceError('NOT_AVAILABLE', `SQLite database is locked: ${message}`, details, { cause: error });
+  }
+  if (code === 'SQLITE_FULL') {
+    return new MillraceError('NOT_AVAILABLE', `storage full, nothing was written: ${message}`, details, { cause: error });
   }
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
     return new MillraceError('STORAGE_CORRUPT', `SQLite database is corrupt: ${message}`, details, { cause: error });
