@@ -1,9 +1,9 @@
 /**
  * The dashboard in headless Chromium against a real server (embedded
  * engine, worker threads, tokens on): sign in, start a process from the
- * page and watch its DAG turn green through live updates, cancel another
- * from the page, look at queues, and see a read-only token kept from
- * cancelling. Screenshots go to test/e2e/artifacts/ (gitignored).
+ * page and watch its DAG turn green through live updates, retry the task
+ * that failed one, cancel another from the page, look at queues, and see a
+ * read-only token kept from cancelling. Screenshots go to test/e2e/artifacts/ (gitignored).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +18,7 @@ import { TokenRegistry } from '../../src/server/auth/token-registry.js';
 import { createServer } from '../../src/server/create-server.js';
 import { DEFAULT_DASHBOARD_ROOT } from '../../src/server/static.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
-import { hanging } from '../fixtures/processes.js';
+import { hanging, repairable } from '../fixtures/processes.js';
 import { launchChromium, requireChromium } from './browser.js';
 import { gated } from './fixtures/gate-processes.js';
 
@@ -43,7 +43,7 @@ describe('dashboard in Chromium', { skip }, () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     dir = createTempDir();
     millrace = await createMillrace({ dataDir: dir.path, threads: 2, logLevel: 'silent' });
-    millrace.orchestrator.register(gated).register(hanging);
+    millrace.orchestrator.register(gated).register(hanging).register(repairable);
     await millrace.startWorker({ tasks: new URL('./fixtures/gate-tasks.ts', import.meta.url) });
     await millrace.startOrchestrator();
     const registry = new TokenRegistry({ events: millrace.events, clock: new SystemClock() });
@@ -149,6 +149,26 @@ describe('dashboard in Chromium', { skip }, () => {
       await page.screenshot({ path: join(ARTIFACTS, 'process-cancelled.png'), fullPage: true });
       const view = await millrace.orchestrator.get(processId);
       assert.equal(view.status, 'cancelled');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('retries the task that failed a process from its page, and the process completes', async () => {
+    const fixedWhen = dir.file('fixed');
+    const processId = await startThroughApi('repairable', { fixedWhen });
+    const { context, page } = await signIn(tokens.operate);
+    try {
+      await page.getByRole('link', { name: processId }).click();
+      await page.getByTestId('process-status').filter({ hasText: 'failed' }).waitFor();
+      await page.getByText('item 2 hits the bug').first().waitFor();
+      writeFileSync(fixedWhen, 'deployed');
+      await page.getByRole('button', { name: 'Retry failed task' }).click();
+      await page.getByTestId('process-status').filter({ hasText: 'completed' }).waitFor();
+      await page.screenshot({ path: join(ARTIFACTS, 'process-retried.png'), fullPage: true });
+      const view = await millrace.orchestrator.get(processId);
+      assert.equal(view.status, 'completed');
+      assert.deepEqual(view.output, { first: 10, work: [20] });
     } finally {
       await context.close();
     }

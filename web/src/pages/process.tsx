@@ -1,4 +1,4 @@
-/** One process: its DAG with live step states, the steps in a table, the errors its tasks met, and cancel. */
+/** One process: its DAG with live step states, the steps in a table, the errors its tasks met, cancel, and retry of the task that failed it. */
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, describeError } from '../api.js';
@@ -64,6 +64,7 @@ export function ProcessPage({ processId, session }: { processId: string; session
         <h1 id="process-title">{view.processId}</h1>
         <span class={`badge status-${view.status}`} data-testid="process-status">{view.status}</span>
         {view.status === 'running' && <CancelButton processId={processId} session={session} onError={setError} />}
+        {view.status === 'failed' && view.failure?.taskId !== undefined && <RetryButton processId={processId} taskId={view.failure.taskId} session={session} onError={setError} />}
       </div>
       <dl class="facts">
         <div><dt>Definition</dt><dd>{view.definition} v{view.version}</dd></div>
@@ -150,6 +151,25 @@ function CancelButton({ processId, session, onError }: { processId: string; sess
       <button type="button" disabled={busy} onClick={() => setConfirming(false)}>Keep running</button>
     </span>
   );
+}
+
+/** Retries the task that failed the process (POST …/tasks/:taskId/retry): the process runs again, and the live view follows it. */
+function RetryButton({ processId, taskId, session, onError }: { processId: string; taskId: string; session: Session; onError: (message: string) => void }): JSX.Element {
+  const [busy, setBusy] = useState(false);
+  if (session.scope === 'read') {
+    return <button type="button" disabled title="Retrying needs a token with the operate scope">Retry failed task</button>;
+  }
+  const retry = async (): Promise<void> => {
+    setBusy(true);
+    try {
+      await api(`/api/processes/${encodeURIComponent(processId)}/tasks/${encodeURIComponent(taskId)}/retry`, { method: 'POST' });
+    } catch (e) {
+      onError(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return <button type="button" disabled={busy} title={`Give ${taskId} another attempt; the process runs again`} onClick={() => void retry()}>Retry failed task</button>;
 }
 
 function Legend(): JSX.Element {
