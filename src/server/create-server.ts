@@ -12,6 +12,7 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import { SystemClock, type Clock } from '../core/clock.js';
 import { MillraceError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -35,8 +36,13 @@ import { requireTokens } from './auth/require-token.js';
 import type { TokenRegistry } from './auth/token-registry.js';
 import { ResourceAccess } from './auth/resource-access.js';
 
+/** What a domain's routes get besides the app: the registry `/metrics` serves, for their own series. */
+export interface RoutePluginContext {
+  metrics: Registry;
+}
+
 /** Adds a domain's routes (datasets, streams) to the server. */
-export type RoutePlugin = (app: FastifyInstance) => void | Promise<void>;
+export type RoutePlugin = (app: FastifyInstance, context: RoutePluginContext) => void | Promise<void>;
 
 export interface CreateServerOptions {
   orchestrator: Orchestrator;
@@ -140,7 +146,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   registerLiveRoutes(app, { orchestrator: options.orchestrator, queue: options.queue, queues, events: options.events, tokens: options.tokens, access, clock, logger: options.logger });
   if (options.dashboard !== false) await registerDashboard(app, options.dashboard);
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
-  for (const plugin of options.plugins ?? []) await plugin(app);
+  for (const plugin of options.plugins ?? []) await plugin(app, { metrics: metrics.registry });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;

@@ -27,7 +27,7 @@ describe('server: dataset queries', () => {
     token = (await tokens.create('viewer', 'read')).token;
     app = await createServer({
       orchestrator: millrace.orchestrator, queue: millrace.queue, logger: millrace.logger, tokens,
-      plugins: [(server) => registerDatasetRoutes(server, queries.service)],
+      plugins: [(server, { metrics }) => registerDatasetRoutes(server, queries.service, { metrics })],
     });
   });
   after(async () => {
@@ -47,6 +47,18 @@ describe('server: dataset queries', () => {
     assert.ok(queries.worker!.stats().succeeded > 0, 'strips were answered by the query threads');
     const listed = (await app.inject({ url: '/api/datasets', headers: { authorization: `Bearer ${token}` } })).json();
     assert.ok(JSON.stringify(listed).includes('runs'));
+  });
+
+  it('reports query durations by route and cache result, and the cache\'s counters, on /metrics', async () => {
+    const url = '/api/datasets/runs/heatmap.png?group=all&width=96&height=48';
+    for (let i = 0; i < 2; i++) assert.equal((await app.inject({ url, headers: { authorization: `Bearer ${token}` } })).statusCode, 200);
+    const scraped = await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(scraped.statusCode, 200, scraped.body);
+    const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(scraped.body)?.[1] ?? NaN);
+    assert.ok(value('millrace_query_duration_seconds_count{route="heatmap.png",cache="miss"}') >= 1, 'the first ask computed');
+    assert.ok(value('millrace_query_duration_seconds_count{route="heatmap.png",cache="hit"}') >= 1, 'the second was a cache hit');
+    assert.ok(value('millrace_query_cache_lookups{result="hit"}') >= 1);
+    assert.ok(value('millrace_query_cache_bytes') > 0);
   });
 
   it('names a bad parameter with 400', async () => {

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
 import { SqliteEventStore } from '../../src/adapters/embedded/sqlite-event-store.js';
 import { ManualClock, SystemClock } from '../../src/core/clock.js';
 import { requireTokens } from '../../src/server/auth/require-token.js';
@@ -30,6 +31,7 @@ const perUser = stream<Click>('per-user', { topic: 'clicks' })
 describe('streams HTTP API', () => {
   let t: TestStore;
   let app: FastifyInstance;
+  const metrics = new Registry();
   const clock = new ManualClock(1_000_000);
 
   before(async () => {
@@ -42,7 +44,7 @@ describe('streams HTTP API', () => {
       log: t.log, checkpoints: t.checkpoints, clock, pipelines: [perUser],
       microBatches: [{ name: 'orders-batch', source: 'orders', dials: { maxMessages: 200 } }],
       tables: [{ name: 'user-counts', topic: 'user-counts' }],
-      bodyLimitBytes: 64 * 1024, maxEvents: 500,
+      bodyLimitBytes: 64 * 1024, maxEvents: 500, metrics,
     });
     await app.ready();
   });
@@ -99,6 +101,7 @@ describe('streams HTTP API', () => {
     await app.inject({ method: 'POST', url: '/api/streams/clicks/events', payload: [{ user: 'u9', at: 50 }, { at: 7 }] }); // late (u9 at 50 ms, after 3.9 s), no key
     const waiting = (await app.inject('/api/streams/per-user')).json() as PipelineStatus;
     assert.equal(waiting.lag, 42);
+    assert.match(await metrics.metrics(), /^millrace_stream_lag_records\{stream="per-user",kind="pipeline"\} 42$/m, 'the lag is on /metrics too');
     assert.deepEqual(waiting.source.partitions.map((p) => p.position), [0, 0]);
     assert.equal(waiting.recordsPerSecond, null, 'one look: no rate yet');
 
@@ -115,6 +118,10 @@ describe('streams HTTP API', () => {
     assert.equal(status.topics.deadLetters, 1);
     assert.equal(status.late, 1);
     assert.equal(status.topics.late, 1);
+    const scraped = await metrics.metrics();
+    for (const series of ['millrace_stream_lag_records{stream="per-user",kind="pipeline"} 0', 'millrace_stream_late_events{stream="per-user"} 1', 'millrace_stream_dead_letters{stream="per-user",kind="pipeline"} 1', 'millrace_stream_lag_records{stream="orders-batch",kind="micro-batch"} 0']) {
+      assert.ok(scraped.split('\n').includes(series), `/metrics has ${series}`);
+    }
     assert.ok(status.watermarks.every((w) => w.ended && typeof w.watermark === 'number'));
     assert.ok(status.windows.every((w) => w.ended));
     assert.equal(status.windows.reduce((n, w) => n + w.accepted, 0), 40);

@@ -22,7 +22,7 @@ import { parsePrescaleWindow, type PrescaleWindow } from '../../workers/scaler/p
 import { QueueScaler } from '../../workers/scaler/queue-scaler.js';
 import { sumWorkerStats } from '../../workers/task-worker.js';
 import { scaleHook } from '../scale-hook.js';
-import { assertLoopback, createServer } from '../../server/create-server.js';
+import { assertLoopback, createServer, type RoutePluginContext } from '../../server/create-server.js';
 import { loadUserModule, type LoadedModule } from '../module-loader.js';
 import { intOption } from '../parse.js';
 import { untilStopSignal } from '../signals.js';
@@ -106,8 +106,8 @@ export function registerServer(program: Command): void {
           log: millrace.log,
           scaling: scaler === undefined ? undefined : () => scaler.status(),
           plugins: [
-            (server) => registerStreamRoutes(server, { log: millrace.log, checkpoints: millrace.checkpoints, pipelines: loaded.flatMap((m) => m.pipelines) }),
-            ...(queries === undefined ? [] : [(server: FastifyInstance) => registerDatasetRoutes(server, queries.service, { visible: (request, name) => access.check(request.token, `dataset:${name}`, 'read') })]),
+            (server, { metrics }) => registerStreamRoutes(server, { log: millrace.log, checkpoints: millrace.checkpoints, pipelines: loaded.flatMap((m) => m.pipelines), metrics }),
+            ...(queries === undefined ? [] : [(server: FastifyInstance, { metrics }: RoutePluginContext) => registerDatasetRoutes(server, queries.service, { visible: (request, name) => access.check(request.token, `dataset:${name}`, 'read'), metrics })]),
           ],
           workerStats: workers.length === 0 ? undefined : () => sumWorkerStats(workers.map((worker) => worker.stats())),
           tokens,

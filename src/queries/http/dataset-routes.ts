@@ -20,11 +20,14 @@
  * the same answer). Errors are `{ error: { code, message, parameter? } }`
  * with the status of their code; no stack traces.
  */
+import { performance } from 'node:perf_hooks';
+import type { Registry } from 'prom-client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MillraceError } from '../../core/errors.js';
 import { httpStatusOf } from '../../core/http-status.js';
 import type { QueryService } from '../service/query-service.js';
 import { invalidParameter, queryError } from '../query-errors.js';
+import { registerQueryMetrics } from './query-metrics.js';
 import { parseQueryParams } from './query-params.js';
 
 export interface DatasetRoutesOptions {
@@ -37,6 +40,8 @@ export interface DatasetRoutesOptions {
    * exactly as a missing one does. @defaultValue every dataset is visible
    */
   visible?: (request: FastifyRequest, dataset: string) => Promise<boolean>;
+  /** The server's metrics registry: query durations and the cache's counters go there (`query-metrics.ts`). @defaultValue none */
+  metrics?: Registry;
 }
 
 const QUERY_ROUTES = ['heatmap.png', 'heatmap.json', 'heatmap.bin', 'chromatogram', 'spectrum'] as const;
@@ -60,6 +65,7 @@ export async function datasetRoutes(app: FastifyInstance, options: DatasetRoutes
   const { service } = options;
   const maxAge = options.maxAgeSeconds ?? 60;
   const visible = options.visible ?? (async () => true);
+  const observe = options.metrics === undefined ? undefined : registerQueryMetrics(options.metrics, service);
   const mustSee = async (request: FastifyRequest, name: string): Promise<void> => {
     if (!(await visible(request, name))) throw queryError('DATASET_NOT_FOUND', `no dataset named ${name}`, { dataset: name });
   };
@@ -117,8 +123,10 @@ export async function datasetRoutes(app: FastifyInstance, options: DatasetRoutes
       if (!reply.raw.writableEnded) disconnected.abort();
     };
     reply.raw.on('close', onClose);
+    const started = performance.now();
     try {
       const { answer: result, cached } = await service.answer(prepared, { signal: disconnected.signal, client: request.ip });
+      observe?.(route, cached, (performance.now() - started) / 1000);
       const { rt, mz, levels, bytesRead, max } = result.summary;
       return reply
         .header('content-type', result.contentType)

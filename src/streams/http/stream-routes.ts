@@ -20,6 +20,7 @@
  * traces. Each route states its scope in `config.scope` for the server's
  * token check.
  */
+import type { Registry } from 'prom-client';
 import type { FastifyContextConfig, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SystemClock, type Clock } from '../../core/clock.js';
 import { MillraceError } from '../../core/errors.js';
@@ -28,6 +29,7 @@ import type { Log } from '../../ports/log.js';
 import type { CheckpointStore } from '../../ports/checkpoint-store.js';
 import { DIAL_NAMES, currentDials, dialChanges, setDials, type MicroBatchDials } from '../runtime/dials.js';
 import type { PipelineDefinition } from '../runtime/pipeline.js';
+import { registerStreamMetrics } from './stream-metrics.js';
 import { StreamStatusReader } from '../runtime/stream-status.js';
 import { ingestEvents, isInternalTopic, parseIngestBody } from './ingest.js';
 import { TableReader } from './table-reader.js';
@@ -42,6 +44,8 @@ export interface StreamRoutesOptions {
   microBatches?: ReadonlyArray<{ name: string; source: string; dials?: Partial<MicroBatchDials> }>;
   /** Keyed tables: a name and the topic they are materialised from (e.g. a `tableSink`'s). @defaultValue none */
   tables?: ReadonlyArray<{ name: string; topic: string }>;
+  /** The server's metrics registry: lag, late events and dead letters per stream go there (`stream-metrics.ts`). @defaultValue none */
+  metrics?: Registry;
   /** Topics open to ingest. @defaultValue any existing topic but a stream's internal ones (`.keyed`, `.late`, `.dead-letters`, `.dials`) */
   ingestTopics?: (topic: string) => boolean;
   /** Largest ingest body. @defaultValue 1 MiB */
@@ -81,6 +85,14 @@ function streamRoutes(app: FastifyInstance, options: StreamRoutesOptions): void 
   const microBatches = new Map((options.microBatches ?? []).map((stream) => [stream.name, stream]));
   const tables = new TableReader(log, options.tables ?? []);
   const status = new StreamStatusReader({ log, checkpoints, clock });
+  if (options.metrics !== undefined) {
+    // A reader of its own: a reader's rates are measured between its looks, and scrapes must not move the API's.
+    const scraped = new StreamStatusReader({ log, checkpoints, clock });
+    registerStreamMetrics(options.metrics, async () => [
+      ...(await Promise.all([...pipelines.values()].map((definition) => scraped.pipeline(definition)))),
+      ...(await Promise.all([...microBatches.values()].map((stream) => scraped.microBatch(stream.name, stream.source, stream.dials)))),
+    ]);
+  }
 
   app.setErrorHandler(errorHandler);
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string', bodyLimit }, (_request, body, done) => done(null, body));
