@@ -104,6 +104,13 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     ajv: { customOptions: { removeAdditional: false } },
   });
   app.setErrorHandler(errorHandler(options.logger));
+  // A route with a schema but none for its query string takes no query parameters: one sent is a
+  // mistake to report (a typo, a parameter of another route), as an unknown body field is.
+  app.addHook('onRoute', (route) => {
+    if (route.schema !== undefined && route.schema.querystring === undefined && route.url.startsWith('/api/')) {
+      route.schema = { ...route.schema, querystring: { type: 'object', additionalProperties: false } };
+    }
+  });
   app.setNotFoundHandler((request, reply) => void reply.status(404).send(body('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)));
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff');

@@ -73,8 +73,8 @@ export function body(code: string, message: string): ErrorBody {
 function fieldOf(error: FastifyError): string {
   const first = error.validation?.[0];
   if (first === undefined) return '';
-  const missing = (first.params as { missingProperty?: string } | undefined)?.missingProperty;
+  const params = first.params as { missingProperty?: string; additionalProperty?: string } | undefined;
   const path = first.instancePath.replace(/^\//, '').replaceAll('/', '.');
-  const field = [path, missing].filter((part) => part !== undefined && part !== '').join('.');
+  const field = [path, params?.missingProperty ?? params?.additionalProperty].filter((part) => part !== undefined && part !== '').join('.');
   return field === '' ? '' : `.${field}`;
 }

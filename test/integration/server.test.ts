@@ -67,6 +67,10 @@ describe('server API', () => {
     assert.match(missing.json().error.message, /body\.definition/);
     const extra = await app.inject({ method: 'POST', url: '/api/processes', payload: { definition: 'squares', colour: 'red' } });
     assert.equal(extra.statusCode, 400);
+    assert.match(extra.json().error.message, /body\.colour must NOT have additional properties/);
+    const strayParameter = await app.inject('/api/processes/never-started?colour=red');
+    assert.equal(strayParameter.statusCode, 400, 'a route without query parameters refuses one');
+    assert.match(strayParameter.json().error.message, /querystring\.colour/);
     const badId = await app.inject({ method: 'POST', url: '/api/processes', payload: { definition: 'squares', processId: 'has space' } });
     assert.match(badId.json().error.message, /body\.processId/);
     const badStatus = await app.inject('/api/processes?status=sleeping');
