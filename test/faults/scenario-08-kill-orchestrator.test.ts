@@ -82,9 +82,15 @@ describe('scenario 8: orchestrator SIGKILL, repeated', () => {
     let engine = await EngineChild.start(dataDir);
     try {
       await engine.ask(start, 'started');
+      // Kills aimed at points of the work (the history's length), not of the clock: spread over 10–80 % of
+      // the ~2n events a run appends, so each lands mid-run however fast the machine is.
+      const targets = Array.from({ length: kills }, () => Math.round(2 * n * (0.1 + 0.7 * run.random()))).sort((a, b) => a - b);
       for (let k = 0; k < kills; k++) {
-        await sleep(run.between(300, 1_200));
-        const snapshot = JSON.parse(await engine.ask(`snapshot ${processId}`, 'snapshot')) as Snapshot;
+        let snapshot: Snapshot;
+        do {
+          await sleep(run.between(5, 30));
+          snapshot = JSON.parse(await engine.ask(`snapshot ${processId}`, 'snapshot')) as Snapshot;
+        } while (snapshot.status === 'running' && snapshot.eventVersion < targets[k]!);
         await engine.kill();
         run.inject('sigkill-orchestrator');
         snapshots.push(snapshot);
