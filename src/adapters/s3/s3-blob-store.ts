@@ -138,15 +138,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   delete(key: string): Promise<void> {
-    return this.track(async () => {
-      const objectKey = this.objectKey(key);
-      try {
-        await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: objectKey }));
-      } catch (error) {
-        if (isS3NotFound(error)) return; // S3 itself says 204; some compatible servers say 404
-        throw await this.mapped(error, 'delete', key);
-      }
-    });
+    return this.track(async () => this.removeObject(key, this.objectKey(key), 'delete'));
   }
 
   /** Waits for operations in progress, then destroys the client if the store built it. Later calls fail with `NOT_AVAILABLE`. */
@@ -166,7 +158,7 @@ export class S3BlobStore implements BlobStore {
       // Look first unless the server guards the write and the body is small:
       // a retried put of a large blob then costs one HEAD instead of an upload.
       if (!conditionalWrites || staged.size > partSizeBytes) {
-        const existing = await this.existingForPut(key, objectKey);
+        const existing = await this.headRef(key, objectKey, { removeTorn: true });
         if (existing !== undefined) return sameContentOrConflict(existing, ref);
       }
       const target = {
@@ -180,7 +172,7 @@ export class S3BlobStore implements BlobStore {
         } catch (error) {
           if (!conditionalWrites || !isS3WriteConflict(error)) throw await this.mapped(error, 'put', key);
         }
-        const existing = await this.existingForPut(key, objectKey);
+        const existing = await this.headRef(key, objectKey, { removeTorn: true });
         if (existing !== undefined) return sameContentOrConflict(existing, ref);
         // 409: another conditional write of this key is still in progress; it may yet fail.
         if (attempt >= CONFLICT_ATTEMPTS) {
@@ -194,12 +186,13 @@ export class S3BlobStore implements BlobStore {
   }
 
   /**
-   * The blob already at `key`, for a put. An object there without our
-   * metadata is the remains of a write cut off midway on a server that is
-   * not atomic (a writer killed mid-upload; see `hasBlobMetadata`): no read
-   * ever accepted it, so it is removed and the put writes the key afresh.
+   * The blob at `key`, or undefined. For a put (`removeTorn`), an object
+   * there without our metadata is the remains of a write cut off midway on
+   * a server that is not atomic (a writer killed mid-upload; see
+   * `hasBlobMetadata`): no read ever accepted it, so it is removed and the
+   * put writes the key afresh. Every other caller gets `STORAGE_CORRUPT`.
    */
-  private async existingForPut(key: string, objectKey: string): Promise<BlobRef | undefined> {
+  private async headRef(key: string, objectKey: string, options: { removeTorn?: boolean } = {}): Promise<BlobRef | undefined> {
     let response;
     try {
       response = await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: objectKey }));
@@ -207,28 +200,21 @@ export class S3BlobStore implements BlobStore {
       if (isS3NotFound(error)) return undefined;
       throw await this.mapped(error, 'head', key);
     }
-    if (!hasBlobMetadata(response.Metadata)) {
-      try {
-        await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: objectKey }));
-      } catch (error) {
-        if (!isS3NotFound(error)) throw await this.mapped(error, 'put', key);
-      }
+    if (options.removeTorn === true && !hasBlobMetadata(response.Metadata)) {
+      await this.removeObject(key, objectKey, 'put');
       return undefined;
     }
     const { size, sha256 } = readBlobMetadata(key, response.Metadata, response.ContentLength);
     return { store: this.name, key, size, sha256 };
   }
 
-  private async headRef(key: string, objectKey: string): Promise<BlobRef | undefined> {
-    let response;
+  /** Deletes an object; one already gone is not an error (S3 itself says 204; some compatible servers say 404). */
+  private async removeObject(key: string, objectKey: string, operation: S3ErrorContext['operation']): Promise<void> {
     try {
-      response = await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: objectKey }));
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: objectKey }));
     } catch (error) {
-      if (isS3NotFound(error)) return undefined;
-      throw await this.mapped(error, 'head', key);
+      if (!isS3NotFound(error)) throw await this.mapped(error, operation, key);
     }
-    const { size, sha256 } = readBlobMetadata(key, response.Metadata, response.ContentLength);
-    return { store: this.name, key, size, sha256 };
   }
 
   /** The stored object's length, or `BLOB_NOT_FOUND`. */
