@@ -1,25 +1,13 @@
 /**
  * Shapes of the workers, streams and dials API (docs/server.md,
- * docs/streams.md) as the dashboard reads them; like types.ts, kept apart
- * from src/ so browser code never pulls in the server's modules.
+ * docs/streams.md) as the dashboard reads them: like types.ts, the
+ * server's own types (type-only, erased from the bundle) where the API
+ * sends them as they are, and the shapes only the API makes.
  */
-export interface WorkerView {
-  id: string;
-  host: string;
-  pid: number;
-  tags: string[];
-  kinds: string[];
-  queues: string[];
-  threads: number;
-  concurrency: number;
-  inFlight: number;
-  done: number;
-  failed: number;
-  startedAt: number;
-  beatAt: number;
-  intervalMs: number;
-  state: 'up' | 'gone' | 'stopped';
-}
+import type { MicroBatchStatus, PipelineStatus } from '../../src/streams/runtime/stream-status.js';
+
+export type { WorkerView } from '../../src/runtime/worker-heartbeat.js';
+export type { MicroBatchStatus, PartitionLag, PipelineStatus } from '../../src/streams/runtime/stream-status.js';
 
 export interface StreamBrief {
   name: string;
@@ -31,40 +19,6 @@ export interface StreamBrief {
   deadLetters: number;
   recordsPerSecond?: number | null;
   messagesPerSecond?: number | null;
-}
-
-export interface PartitionLag {
-  partition: number;
-  end: number;
-  position: number;
-  lag: number;
-}
-
-export interface PipelineStatus {
-  name: string;
-  kind: 'pipeline';
-  source: { topic: string; partitions: PartitionLag[] };
-  lag: number;
-  watermarks: Array<{ partition: number; watermark: number | null; idle: boolean; ended: boolean }>;
-  records: number;
-  events: number;
-  late: number;
-  deadLetters: number;
-  recordsPerSecond: number | null;
-}
-
-export interface MicroBatchStatus {
-  name: string;
-  kind: 'micro-batch';
-  source: { topic: string; partitions: PartitionLag[] };
-  lag: number;
-  pending: { buckets: number; messages: number };
-  buckets: number;
-  messages: number;
-  failed: number;
-  deadLetters: number;
-  dials: Record<string, number>;
-  messagesPerSecond: number | null;
 }
 
 export type StreamStatus = PipelineStatus | MicroBatchStatus;

@@ -1,54 +1,23 @@
 /**
- * The HTTP API's shapes as the dashboard reads them (docs/server.md). Kept
- * here rather than imported from src/, so browser code never pulls in the
- * server's modules; the end-to-end tests catch a drift.
+ * The HTTP API's shapes as the dashboard reads them (docs/server.md): the
+ * server's own types where the API sends them as they are (type-only
+ * exports, erased from the bundle, so browser code never pulls in the
+ * server's modules, and a change on the server fails the dashboard's
+ * typecheck instead of drifting), and the few shapes only the API makes.
  */
-export type ProcessStatus = 'running' | 'completed' | 'failed' | 'cancelled';
-export type StepStatus = 'pending' | 'running' | 'completed' | 'skipped';
-export type Scope = 'read' | 'operate' | 'admin';
+import type { TaskFailure } from '../../src/core/failure.js';
+import type { QueueStats as StoredQueueStats } from '../../src/ports/task-queue.js';
+import type { Scope } from '../../src/server/auth/scopes.js';
 
-export interface TaskFailure {
-  type: string;
-  message: string;
-  retryable: boolean;
-  cause?: { type: string; message: string };
-}
+export type { ProcessStatus, StepStatus } from '../../src/jobs/process-state.js';
+export type { ProcessView, StepView } from '../../src/jobs/process-view.js';
+export type { ProcessSummary } from '../../src/jobs/process-index.js';
+export type { TaskFailure } from '../../src/core/failure.js';
+export type { Scope } from '../../src/server/auth/scopes.js';
+export type { DeadLetter } from '../../src/ports/task-queue.js';
 
-export interface StepView {
-  name: string;
-  task: string;
-  after: string[];
-  status: StepStatus;
-  tasks: number;
-  completed: number;
-  failed: number;
-  retries: number;
-  startedAt?: number;
-  finishedAt?: number;
-}
-
-export interface ProcessView {
-  processId: string;
-  definition: string;
-  version: number;
-  status: ProcessStatus;
-  startedAt: number;
-  finishedAt?: number;
-  steps: StepView[];
-  output?: unknown;
-  failure?: { reason: string; step?: string; taskId?: string; failure?: TaskFailure };
-  cancelReason?: string;
-}
-
-export interface ProcessSummary {
-  processId: string;
-  definition: string;
-  version: number;
-  status: ProcessStatus;
-  startedAt: number;
-  finishedAt?: number;
-  reason?: string;
-}
+/** A queue as `/api/queues` lists it: its counts and its name. */
+export type QueueStats = StoredQueueStats & { name: string };
 
 /** A failed task attempt (from the live stream or the history). */
 export interface TaskFailureNote {
@@ -59,30 +28,11 @@ export interface TaskFailureNote {
   at: number;
 }
 
-export interface QueueStats {
-  name: string;
-  ready: number;
-  delayed: number;
-  inFlight: number;
-  deadLettered: number;
-  redelivered: number;
-}
-
 export interface QueueSample {
   at: number;
   queues: QueueStats[];
   ended: { completed: number; failed: number };
   intervalMs: number;
-}
-
-export interface DeadLetter {
-  id: string;
-  queue: string;
-  name: string;
-  payload: unknown;
-  attempts: number;
-  reason: string;
-  deadAt: number;
 }
 
 export interface Session {
