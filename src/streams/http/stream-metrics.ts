@@ -24,28 +24,23 @@ export function registerStreamMetrics(registry: Registry, statuses: StreamStatus
     reading ??= statuses().finally(() => setImmediate(() => (reading = undefined)));
     return reading;
   };
-  new Gauge({
-    name: 'millrace_stream_lag_records', help: 'Records of a stream not yet processed', labelNames: ['stream', 'kind'], registers: [registry],
-    async collect() {
-      for (const s of await read()) this.set({ stream: s.name, kind: s.kind }, s.lag);
-    },
-  });
-  new Gauge({
-    name: 'millrace_stream_late_events', help: 'Events past the allowed lateness since the stream started', labelNames: ['stream'], registers: [registry],
-    async collect() {
-      for (const s of await read()) if (s.kind === 'pipeline') this.set({ stream: s.name }, s.late);
-    },
-  });
-  new Gauge({
-    name: 'millrace_stream_dead_letters', help: 'Records in a stream\'s dead-letter topic', labelNames: ['stream', 'kind'], registers: [registry],
-    async collect() {
-      for (const s of await read()) this.set({ stream: s.name, kind: s.kind }, s.deadLetters);
-    },
-  });
-  new Gauge({
-    name: 'millrace_stream_failed_buckets', help: 'Micro-batch buckets that failed since the stream started', labelNames: ['stream'], registers: [registry],
-    async collect() {
-      for (const s of await read()) if (s.kind === 'micro-batch') this.set({ stream: s.name }, s.failed);
-    },
-  });
+  type Status = PipelineStatus | MicroBatchStatus;
+  // A series that applies to one kind of stream only is labelled by stream alone.
+  const series: Array<{ name: string; help: string; byKind: boolean; value: (s: Status) => number | undefined }> = [
+    { name: 'millrace_stream_lag_records', help: 'Records of a stream not yet processed', byKind: true, value: (s) => s.lag },
+    { name: 'millrace_stream_late_events', help: 'Events past the allowed lateness since the stream started', byKind: false, value: (s) => (s.kind === 'pipeline' ? s.late : undefined) },
+    { name: 'millrace_stream_dead_letters', help: "Records in a stream's dead-letter topic", byKind: true, value: (s) => s.deadLetters },
+    { name: 'millrace_stream_failed_buckets', help: 'Micro-batch buckets that failed since the stream started', byKind: false, value: (s) => (s.kind === 'micro-batch' ? s.failed : undefined) },
+  ];
+  for (const { name, help, byKind, value } of series) {
+    new Gauge({
+      name, help, labelNames: byKind ? ['stream', 'kind'] : ['stream'], registers: [registry],
+      async collect() {
+        for (const s of await read()) {
+          const v = value(s);
+          if (v !== undefined) this.set(byKind ? { stream: s.name, kind: s.kind } : { stream: s.name }, v);
+        }
+      },
+    });
+  }
 }
