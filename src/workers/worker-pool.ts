@@ -30,10 +30,10 @@
  * A task may limit the runs one thread takes at once (`perThread`, for
  * CPU-bound tasks). Its runs beyond what the threads have room for wait in
  * the pool, and each goes to the first thread that finishes one. Handing
- * every run to a thread up front fixed each thread's share of the work: in
- * a MapReduce of 30 splits on two threads, the thread that also shared its
- * core with the main thread and the garbage collector ended last, while the
- * other idled.
+ * every run to a thread up front fixes each thread's share of the work, so
+ * a thread slowed by other work (the main thread, the garbage collector)
+ * could end last while the other idles. (On page-hits, 1 GB in 30 splits,
+ * the benchmark showed no measurable difference either way: docs/mapreduce.md.)
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
