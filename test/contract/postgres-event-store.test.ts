@@ -76,10 +76,12 @@ void describe('PostgresEventStore', { skip }, () => {
       const seen: StoredEvent[] = [];
       let after = 0;
       while (writing || seen.length < total) {
+        // Read before the page is asked for: an empty page then means done only if every append had committed before it.
+        const doneBeforeRead = !writing;
         const page = await reader.readAll({ afterPosition: after, limit: 7 });
         seen.push(...page);
         if (page.length > 0) after = page[page.length - 1]!.position;
-        else if (!writing) break;
+        else if (doneBeforeRead) break;
       }
       await appended;
       const all = await reader.readAll();
