@@ -73,6 +73,8 @@ const CANCEL_ONLY: ProcessDefinition = defineProcess('cancel-only', 1, (p) => vo
 export class ProcessManager {
   private readonly inboxes = new Map<string, Pending[]>();
   private readonly cache = new Map<string, Loaded>();
+  /** Callers of `state` waiting for the batch of commands in hand to be stored. */
+  private readonly waiting = new Map<string, Array<() => void>>();
 
   constructor(private readonly options: ProcessManagerOptions) {}
 
@@ -89,8 +91,16 @@ export class ProcessManager {
     });
   }
 
-  /** Current state, from memory or the event store. */
+  /**
+   * Current state, from memory or the event store: only what is stored.
+   * While commands are being applied, the state in memory is ahead of the
+   * store until their append commits (a turn of the event loop, in a group
+   * commit); a caller told "completed" then could see a crash undo it. So
+   * while commands are in hand this waits for the end of the batch being
+   * applied (not for an empty inbox, which a busy fan-out may never have).
+   */
   async state(processId: string): Promise<ProcessState | undefined> {
+    if (this.inboxes.has(processId)) await new Promise<void>((resolve) => this.batchWaiters(processId).push(resolve));
     return (await this.load(processId)).state;
   }
 
@@ -125,6 +135,10 @@ export class ProcessManager {
       this.cache.delete(processId);
       for (const pending of batch) pending.reject(error);
     }
+    // Resolved before the next batch can start (it waits for setImmediate): they see what was stored.
+    const waiters = this.waiting.get(processId) ?? [];
+    this.waiting.delete(processId);
+    for (const resolve of waiters) resolve();
     const next = this.inboxes.get(processId)!;
     if (next.length > 0) {
       setImmediate(() => void this.drain(processId));
@@ -132,6 +146,12 @@ export class ProcessManager {
       this.inboxes.delete(processId);
       this.trimCache();
     }
+  }
+
+  private batchWaiters(processId: string): Array<() => void> {
+    const waiters = this.waiting.get(processId) ?? [];
+    this.waiting.set(processId, waiters);
+    return waiters;
   }
 
   private async applyWithRetries(processId: string, commands: ProcessCommand[]): Promise<CommandResult[]> {

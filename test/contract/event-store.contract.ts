@@ -186,6 +186,18 @@ export function eventStoreContract(adapterName: string, harness: () => Promise<E
       assert.deepEqual((await store.read('s')).map((e) => e.id), ['e-1', 'e-2', 'e-3']);
     });
 
+    void it('refuses ids already stored elsewhere, naming the id, and writes nothing', async () => {
+      await store.append('a', [{ id: 'x-1', type: 'A', data: 1 }], 'no-stream');
+      for (const expected of ['no-stream', 'any'] as const) {
+        await assert.rejects(
+          store.append('b', [{ id: 'y-1', type: 'B', data: 1 }, { id: 'x-1', type: 'B', data: 2 }], expected),
+          (error: unknown) => hasCode(error, 'EVENT_STORE_VERSION_CONFLICT') && (error as Error).message.includes('x-1'),
+        );
+      }
+      assert.equal(await store.streamVersion('b'), 0);
+      assert.deepEqual((await store.readAll()).map((e) => e.id), ['x-1']);
+    });
+
     void it('keeps events across a reopen', async (t) => {
       if (h.reopen === undefined) return t.skip('adapter cannot reopen');
       await store.append('s', [event('A', { x: 1 }), event('B', { x: 2 })], 'no-stream');

@@ -2,9 +2,14 @@
  * @module adapters/embedded/sqlite-event-store
  * The embedded `EventStore`: one SQLite table of events, unique on
  * (stream, version), with the global position as its rowid. The expected
- * version is checked and the batch inserted in one IMMEDIATE transaction,
- * so the write lock is taken before the check: two processes racing on
- * one stream serialise, and the loser sees the winner's version.
+ * version is checked and the batch inserted inside the write lock (a
+ * savepoint in a group commit's IMMEDIATE transaction): two processes racing
+ * on one stream serialise, and the loser sees the winner's version.
+ *
+ * Appends go through a {@link GroupCommit}: appends to many streams in one
+ * event-loop turn cost one fsync. Given the group commit of a shared handle
+ * (the engine shares one with the task queue), an append and the queue's
+ * acks and leases of the same turn commit together.
  */
 import type { Clock } from '../../core/clock.js';
 import { SystemClock } from '../../core/clock.js';
@@ -12,6 +17,7 @@ import { MillraceError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { encodeJson } from '../../core/json-codec.js';
 import type { AppendResult, EventStore, ExpectedVersion, NewEvent, StoredEvent } from '../../ports/event-store.js';
+import { GroupCommit } from './group-commit.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import {
   EVENT_STORE_COMPONENT,
@@ -70,7 +76,9 @@ export class SqliteEventStore implements EventStore {
   private readonly clock: Clock;
   private closed = false;
   private readonly statements;
-  private readonly appendTransaction;
+  private readonly commits: GroupCommit;
+  private readonly ownsCommits: boolean;
+  private readonly appendAtomic;
 
   constructor(options: SqliteEventStoreOptions) {
     const { db, owned } = attachSqlite(options, EVENT_STORE_COMPONENT, EVENT_STORE_MIGRATIONS);
@@ -84,7 +92,9 @@ export class SqliteEventStore implements EventStore {
       stream: db.prepare<[string, number, number], EventRow>(SELECT_STREAM_EVENTS),
       all: db.prepare<[number, number], EventRow>(SELECT_ALL_EVENTS),
     };
-    this.appendTransaction = db.transaction(
+    this.ownsCommits = options.commits === undefined;
+    this.commits = options.commits ?? new GroupCommit(db, this.clock, `event store ${db.name}`);
+    this.appendAtomic = this.commits.atomic(
       (streamId: string, events: PendingEvent[], expected: ExpectedVersion, callerIds: boolean): AppendResult =>
         this.appendLocked(streamId, events, expected, callerIds),
     );
@@ -102,11 +112,18 @@ export class SqliteEventStore implements EventStore {
     if (duplicate !== undefined) throw versionConflict(`event id ${duplicate} appears twice in one batch`, streamId, expectedVersion, undefined, duplicate);
     // Random ids cannot already be stored, so only caller-chosen ids pay for the idempotency lookup.
     const callerIds = events.some((event) => event.id !== undefined);
-    try {
-      return this.appendTransaction.immediate(streamId, pending, expectedVersion, callerIds);
-    } catch (error) {
-      throw this.translate(error, streamId, expectedVersion);
-    }
+    return this.commits.submit(() => {
+      try {
+        return this.appendAtomic(streamId, pending, expectedVersion, callerIds);
+      } catch (error) {
+        // An id already stored: a retry of an append that did commit (its original result), or a clash (its error).
+        if (callerIds && isUniqueViolation(error)) {
+          const original = this.findOriginalAppend(streamId, pending, expectedVersion);
+          if (original !== undefined) return original;
+        }
+        throw this.translate(error, streamId, expectedVersion);
+      }
+    });
   }
 
   async read(streamId: string, options: { fromVersion?: number; limit?: number } = {}): Promise<StoredEvent[]> {
@@ -130,18 +147,23 @@ export class SqliteEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.ownsCommits) this.commits.close();
     if (this.owned) this.database.close();
   }
 
-  /** Runs inside the write lock. */
+  /**
+   * Runs inside the write lock. Caller-chosen ids are looked up only when
+   * they could be a retry: when the stream moved past `expected` (the
+   * original append may be what moved it), or when an insert meets an id
+   * already stored (see `append`). A first append, the common case, pays
+   * no lookup per event.
+   */
   private appendLocked(streamId: string, events: PendingEvent[], expected: ExpectedVersion, callerIds: boolean): AppendResult {
-    if (callerIds) {
-      const original = this.findOriginalAppend(streamId, events, expected);
-      if (original !== undefined) return original;
-    }
     const head = this.statements.head.get(streamId);
     const actual = head?.version ?? 0;
     if (!versionMatches(expected, actual)) {
+      const original = callerIds ? this.findOriginalAppend(streamId, events, expected) : undefined;
+      if (original !== undefined) return original;
       throw staleVersion(streamId, expected, actual);
     }
     if (events.length === 0) return { version: actual, position: head?.position ?? 0 };
@@ -185,10 +207,9 @@ export class SqliteEventStore implements EventStore {
   }
 
   private translate(error: unknown, streamId: string, expected: ExpectedVersion): unknown {
-    const code = (error as { code?: unknown } | null)?.code;
     // The unique (stream_id, version) index is the last line of defence should
     // a writer ever bypass the IMMEDIATE transaction; it means the same thing.
-    if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    if (isUniqueViolation(error)) {
       return versionConflict(`concurrent append to stream ${streamId}`, streamId, expected, undefined);
     }
     return translateSqliteError(error, { streamId });
@@ -197,6 +218,11 @@ export class SqliteEventStore implements EventStore {
   private assertOpen(): void {
     if (this.closed) throw new MillraceError('EVENT_STORE_CLOSED', 'event store is closed');
   }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
 /** No limit unless asked; SQLite reads a negative LIMIT as "no limit", so a caller's negative becomes 0. */
