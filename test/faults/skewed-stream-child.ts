@@ -36,6 +36,7 @@ const tick = (): void => {
   if (killAfter > 0 && ++handled >= killAfter) kill('events');
 };
 let deliveries = 0;
+// Check-then-record is safe here: one worker process runs at a time, and the ledger is its only writer.
 const upsert = (results: readonly ResultRecord<number[]>[]): void => {
   const entries: LedgerEntry[] = [];
   for (const result of results) {
