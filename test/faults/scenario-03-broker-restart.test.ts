@@ -9,8 +9,7 @@
  * reported (`redelivered`), never a message nobody published (0
  * unexpected); every queue is empty at the end.
  * The RabbitMQ half (connections cut through a proxy while publishing and
- * consuming) is `cluster-service-faults.test.ts`, which does not use the
- * ledger yet.
+ * consuming) is `scenario-03-broker-restart-rabbitmq.test.ts`.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

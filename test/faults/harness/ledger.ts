@@ -19,6 +19,7 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS effects (
 )`;
 const INSERT = 'INSERT INTO effects (kind, key, detail, pid, recorded_at) VALUES (?, ?, ?, ?, ?)';
 const SELECT_KEYS = 'SELECT key FROM effects WHERE kind = ? ORDER BY seq';
+const SELECT_ENTRIES = 'SELECT kind, key, detail FROM effects WHERE kind = ? ORDER BY seq';
 const COUNT = 'SELECT COUNT(*) AS n FROM effects WHERE kind = ?';
 const COUNT_KEY = 'SELECT COUNT(*) AS n FROM effects WHERE kind = ? AND key = ?';
 
@@ -61,6 +62,11 @@ export class Ledger {
   /** Every recorded key of `kind`, in recording order, duplicates included. */
   keys(kind: string): string[] {
     return (this.db.prepare(SELECT_KEYS).all(kind) as Array<{ key: string }>).map((row) => row.key);
+  }
+
+  /** Every entry of `kind` with its detail (a value a sink applied, say), in recording order. */
+  entries(kind: string): LedgerEntry[] {
+    return this.db.prepare(SELECT_ENTRIES).all(kind) as LedgerEntry[];
   }
 
   /** Entries of `kind`, or of `kind` and `key`. */
