@@ -14,6 +14,13 @@
  *                                     └─ COMMIT ─► settle every promise
  * ```
  *
+ * Work whose loss in a power cut harms nothing (a lease, an ack: the message
+ * comes back and is delivered again, which at-least-once allows) may be
+ * submitted as `visible`: a batch of only such work commits without the
+ * fsync (`synchronous = NORMAL` for that one transaction; the next durable
+ * commit's fsync covers its WAL frames too). A process crash loses nothing
+ * either way: the commit is in the WAL file, only the disk cache may lag.
+ *
  * A job that throws fails alone: single statements abort only themselves,
  * and multi-statement jobs wrap themselves in a savepoint (`atomic`). If
  * SQLite rolled the whole transaction back (disk full, I/O error), every job
@@ -26,6 +33,9 @@ import { translateSqliteError } from './sqlite-source.js';
 
 /** `write` jobs run first, in order; `late` jobs run after all writes of the batch. */
 export type JobPhase = 'write' | 'late';
+
+/** `durable`: settled once fsync'd. `visible`: settled once committed (seen by every reader), fsync'd by a later durable batch. */
+export type Durability = 'durable' | 'visible';
 
 interface Job {
   work(now: number): unknown;
@@ -41,6 +51,8 @@ export class GroupCommit {
   private late: Job[] = [];
   private scheduled = false;
   private closed = false;
+  /** Some job of the pending batch must be fsync'd before it settles. */
+  private durable = false;
   private readonly runBatch: { immediate(jobs: readonly Job[], now: number): Outcome[] };
 
   constructor(
@@ -52,8 +64,9 @@ export class GroupCommit {
   }
 
   /** Runs `work` in the next batch; resolves with its result once committed. */
-  submit<T>(work: (now: number) => T, phase: JobPhase = 'write'): Promise<T> {
+  submit<T>(work: (now: number) => T, phase: JobPhase = 'write', durability: Durability = 'durable'): Promise<T> {
     if (this.closed) return Promise.reject(new MillraceError('QUEUE_CLOSED', `${this.describe} is closed`));
+    if (durability === 'durable') this.durable = true;
     return new Promise<T>((resolve, reject) => {
       (phase === 'write' ? this.writes : this.late).push({ work, resolve: resolve as (value: unknown) => void, reject });
       if (!this.scheduled) {
@@ -80,9 +93,11 @@ export class GroupCommit {
     const jobs = this.writes.length === 0 ? this.late : this.late.length === 0 ? this.writes : [...this.writes, ...this.late];
     this.writes = [];
     this.late = [];
+    const durable = this.durable;
+    this.durable = false;
     let outcomes: Outcome[];
     try {
-      outcomes = this.runBatch.immediate(jobs, this.clock.now());
+      outcomes = durable ? this.runBatch.immediate(jobs, this.clock.now()) : this.runWithoutFsync(jobs);
     } catch (error) {
       const failure = toStorageError(error, this.describe);
       for (const job of jobs) job.reject(failure);
@@ -92,6 +107,16 @@ export class GroupCommit {
       const outcome = outcomes[i]!;
       if (outcome.ok) jobs[i]!.resolve(outcome.value);
       else jobs[i]!.reject(outcome.error);
+    }
+  }
+
+  /** The connection is back to `FULL` before anything else can commit on it (other adapters share it). */
+  private runWithoutFsync(jobs: readonly Job[]): Outcome[] {
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return this.runBatch.immediate(jobs, this.clock.now());
+    } finally {
+      this.db.pragma('synchronous = FULL');
     }
   }
 

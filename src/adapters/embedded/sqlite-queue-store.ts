@@ -108,13 +108,14 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   lease(request: LeaseRequest): Promise<LeasedMessage[]> {
-    return this.commits.submit((now) => this.leaseNow(request, now), 'late');
+    return this.commits.submit((now) => this.leaseNow(request, now), 'late', 'visible');
   }
 
   ack(target: LeaseTarget): Promise<void> {
+    // An ack lost to a power cut redelivers the message: at least once allows it, so it waits for no fsync.
     return this.commits.submit(() => {
       if (this.statements.ACK.run(target.handle, target.attempt).changes === 0) throw leaseLost(target);
-    });
+    }, 'write', 'visible');
   }
 
   nack(target: LeaseTarget, command: NackCommand): Promise<void> {

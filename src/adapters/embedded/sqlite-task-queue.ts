@@ -7,6 +7,8 @@
  * How it keeps the port's promises, and where to look:
  * - durable before resolved, at speed: group commit, one transaction and one
  *   fsync per event-loop turn for everything submitted in it (`group-commit.ts`);
+ *   a turn of only leases and acks skips the fsync, since losing one to a
+ *   power cut only delivers a message again;
  * - batch leasing in one statement, fenced by (row, attempt), dead letters,
  *   crash recovery (`sqlite-queue-store.ts`, `sqlite-queue-owners.ts`, SQL in
  *   `sqlite-task-queue-sql.ts`);
