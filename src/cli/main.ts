@@ -8,6 +8,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { createRequire } from 'node:module';
 import { registerBench } from './commands/bench.js';
+import { registerBlobs } from './commands/blobs.js';
 import { applyConfigFile } from './config-loader.js';
 import { registerDataset } from './commands/dataset.js';
 import { registerDemo } from './commands/demo.js';
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   registerPolicy(program);
   registerRetry(program);
   registerQueue(program);
+  registerBlobs(program);
   registerBench(program);
   registerDataset(program);
   registerReplay(program);

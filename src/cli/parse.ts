@@ -34,3 +34,17 @@ export function tagsOption(value: string): string[] {
   if (tags.length > 32) throw new InvalidArgumentError(`at most 32 tags, got ${tags.length}`);
   return [...new Set(tags)];
 }
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration such as `90s`, `30m`, `24h`, `7d` (or plain milliseconds), at least `minMs`; in milliseconds. */
+export function durationOption(minMs: number): (value: string) => number {
+  return (value) => {
+    const match = /^(\d{1,12})(ms|s|m|h|d)?$/.exec(value.trim());
+    const ms = match === null ? Number.NaN : Number(match[1]) * DURATION_UNITS[match[2] ?? 'ms']!;
+    if (!Number.isSafeInteger(ms) || ms < minMs) {
+      throw new InvalidArgumentError(`expected a duration of at least ${minMs} ms such as 30m, 24h or 7d, got "${value}"`);
+    }
+    return ms;
+  };
+}

@@ -37,6 +37,7 @@ import { EventFeed } from './event-feed.js';
 import { Receptor } from './receptor.js';
 import { TimeoutManager } from './timeout-manager.js';
 import { DeadLetterWatch } from './dead-letter-watch.js';
+import { BlobCollector, type BlobCollection } from './blob-collector.js';
 import { validateRoutes, type TaskRoute } from './task-routing.js';
 
 export interface OrchestratorOptions {
@@ -60,6 +61,8 @@ export interface OrchestratorOptions {
   timeoutCheckMs?: number;
   /** Shares of task types sent to tagged workers (see jobs/task-routing). @defaultValue none */
   routes?: readonly TaskRoute[];
+  /** Orphan-blob collection while started (see jobs/blob-collector); `false` turns it off. @defaultValue 24 h TTL, hourly */
+  blobCollection?: { ttlMs?: number; intervalMs?: number } | false;
 }
 
 export interface StartProcessOptions {
@@ -79,6 +82,7 @@ export class Orchestrator {
   private readonly feed: EventFeed;
   private readonly timeouts: TimeoutManager;
   private readonly deadLetters: DeadLetterWatch;
+  private readonly blobCollector: BlobCollector;
   private results: Consumer | undefined;
   /** Between `start` and `stop`: results handed over in-process are applied. */
   private acceptingResults = false;
@@ -105,6 +109,15 @@ export class Orchestrator {
     this.deadLetters = new DeadLetterWatch({
       queue: options.queue, queues: () => this.receptor.taskQueues(), clock: options.clock, logger, intervalMs: options.timeoutCheckMs,
       manager: { execute: (processId, command) => this.execute(processId, command) },
+    });
+    const collection = options.blobCollection === false ? {} : options.blobCollection ?? {};
+    this.blobCollector = new BlobCollector({
+      events: options.events, blobs: options.blobs, clock: options.clock, logger, ...collection,
+      // A dead letter can be requeued long after it died: the payload it claims must outlive the TTL too.
+      moreReferences: async () => {
+        const letters = await Promise.all([...this.receptor.taskQueues(), this.resultQueue].map((queue) => options.queue.deadLetters(queue, { limit: 1_000_000 })));
+        return letters.flat().map((letter) => letter.payload);
+      },
     });
   }
 
@@ -135,6 +148,7 @@ export class Orchestrator {
     await this.feed.start(0);
     this.timeouts.start();
     this.deadLetters.start();
+    if (this.options.blobCollection !== false) this.blobCollector.start();
     this.results = this.options.queue.consume(this.resultQueue, async (delivery) => {
       let result: TaskResult;
       try {
@@ -157,6 +171,7 @@ export class Orchestrator {
     this.results = undefined;
     await this.timeouts.stop();
     await this.deadLetters.stop();
+    await this.blobCollector.stop();
     await this.feed.stop();
     await this.receptor.flush();
   }
@@ -323,6 +338,15 @@ export class Orchestrator {
   /** Forces a dead-letter check now (tests; the timer does it every `timeoutCheckMs`): returns the tasks failed. */
   checkDeadLetters(): Promise<number> {
     return this.deadLetters.check();
+  }
+
+  /**
+   * One round of orphan-blob collection now (`millrace blobs gc`; the
+   * orchestrator also runs one every hour while started). Works without
+   * `start`: it reads the history, not the in-memory index.
+   */
+  collectBlobs(options: { ttlMs?: number; dryRun?: boolean } = {}): Promise<BlobCollection> {
+    return this.blobCollector.collect(options);
   }
 
   /** Forces a deadline check now (tests; the timer does it every `timeoutCheckMs`). */

@@ -18,6 +18,16 @@ export interface BlobRef {
   sha256: string;
 }
 
+/** What a listing knows of a blob besides its ref. */
+export interface BlobEntry {
+  ref: BlobRef;
+  /**
+   * Epoch ms of the last `put` of this key, including a `put` of the same
+   * content again (see the contract). Whole seconds on S3.
+   */
+  modifiedAt: number;
+}
+
 /** Data accepted by `put`. */
 export type BlobBody = Uint8Array | Readable | AsyncIterable<Uint8Array>;
 
@@ -34,6 +44,10 @@ export type BlobBody = Uint8Array | Readable | AsyncIterable<Uint8Array>;
  *   checks that the stored size matches the ref (a truncated blob fails); it
  *   cannot check the hash of a part, so formats read by range carry their own
  *   per-block checksums.
+ * - **Ageing.** A blob's `modifiedAt` is when it was last put. A `put` that
+ *   finds the same content already stored refreshes it, so content that is
+ *   uploaded again (a claim-check payload is keyed by its hash) looks young
+ *   to a collector of old, unreferenced blobs (`jobs/blob-collector.ts`).
  * - Keys are validated: `..` segments, absolute paths, backslashes, NUL and
  *   percent-encoded traversal fail with `BLOB_KEY_INVALID`.
  * - Not promised: `list` order beyond lexicographic by key; any consistency
@@ -51,6 +65,8 @@ export interface BlobStore {
   head(key: string): Promise<BlobRef | undefined>;
   /** Refs whose keys start with `prefix`, in key order. */
   list(prefix: string): AsyncIterable<BlobRef>;
+  /** `list`, with each blob's last-modified time. */
+  listEntries(prefix: string): AsyncIterable<BlobEntry>;
   /** Removes a blob; deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
   close(): Promise<void>;

@@ -29,6 +29,8 @@ export interface MillraceFileConfig {
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** `MILLRACE_CLAIM_CHECK_BYTES` */
   claimCheckBytes?: number;
+  /** `MILLRACE_BLOB_TTL_MS` */
+  blobTtlMs?: number;
   /** `MILLRACE_QUEUE`: `amqp://…` */
   queue?: string;
   /** `MILLRACE_STORE`: `postgres://…` */
@@ -47,6 +49,7 @@ const VARIABLES: Record<keyof MillraceFileConfig, { variable: string; type: 'str
   threads: { variable: 'MILLRACE_THREADS', type: 'number' },
   logLevel: { variable: 'MILLRACE_LOG_LEVEL', type: 'string' },
   claimCheckBytes: { variable: 'MILLRACE_CLAIM_CHECK_BYTES', type: 'number' },
+  blobTtlMs: { variable: 'MILLRACE_BLOB_TTL_MS', type: 'number' },
   queue: { variable: 'MILLRACE_QUEUE', type: 'string' },
   store: { variable: 'MILLRACE_STORE', type: 'string' },
   blobs: { variable: 'MILLRACE_BLOBS', type: 'string' },

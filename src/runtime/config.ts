@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { MillraceError } from '../core/errors.js';
+import { DEFAULT_BLOB_TTL_MS } from '../jobs/blob-collector.js';
 import { DEFAULT_CLAIM_CHECK_BYTES } from '../workers/claim-check.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -21,6 +22,13 @@ export interface MillraceConfig {
   claimCheckBytes: number;
   /** @defaultValue `MILLRACE_LOG_LEVEL` or `'info'` */
   logLevel: LogLevel;
+  /**
+   * Orphan blobs (claim-check payloads nothing refers to, MapReduce
+   * intermediates of ended processes) older than this are deleted by the
+   * orchestrator (`jobs/blob-collector`). Must exceed the longest a message
+   * may wait in a queue. @defaultValue `MILLRACE_BLOB_TTL_MS` or 86 400 000 (24 h)
+   */
+  blobTtlMs: number;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
@@ -31,10 +39,13 @@ export function resolveConfig(options: Partial<MillraceConfig> = {}, env: NodeJS
   const threads = options.threads ?? intFromEnv(env, 'MILLRACE_THREADS') ?? availableParallelism();
   const claimCheckBytes = options.claimCheckBytes ?? intFromEnv(env, 'MILLRACE_CLAIM_CHECK_BYTES') ?? DEFAULT_CLAIM_CHECK_BYTES;
   const logLevel = options.logLevel ?? (env.MILLRACE_LOG_LEVEL as LogLevel | undefined) ?? 'info';
+  const blobTtlMs = options.blobTtlMs ?? intFromEnv(env, 'MILLRACE_BLOB_TTL_MS') ?? DEFAULT_BLOB_TTL_MS;
   if (!Number.isInteger(threads) || threads < 1 || threads > 1024) invalid('threads', 'an integer from 1 to 1024', threads);
   if (!Number.isInteger(claimCheckBytes) || claimCheckBytes < 1024) invalid('claimCheckBytes', 'an integer ≥ 1024', claimCheckBytes);
   if (!LOG_LEVELS.includes(logLevel)) invalid('logLevel', LOG_LEVELS.join(' | '), logLevel);
-  return { dataDir, threads, claimCheckBytes, logLevel };
+  // A minute at least: a shorter TTL would race uploads with the messages that follow them.
+  if (!Number.isSafeInteger(blobTtlMs) || blobTtlMs < 60_000) invalid('blobTtlMs', 'an integer ≥ 60000 (one minute)', blobTtlMs);
+  return { dataDir, threads, claimCheckBytes, logLevel, blobTtlMs };
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {

@@ -52,9 +52,11 @@ export interface CreateMillraceOptions extends Partial<MillraceConfig> {
   /**
    * Decorates the adapters before anything uses them: for instrumentation
    * and for fault injection (duplicated or failing deliveries, ambiguous
-   * appends) in tests. @defaultValue none
+   * appends, a crash right after an upload) in tests. The blob store
+   * wrapper serves this thread; worker threads open their own store from its
+   * description. @defaultValue none
    */
-  wrap?: { queue?: (queue: TaskQueue) => TaskQueue; events?: (events: EventStore) => EventStore };
+  wrap?: { queue?: (queue: TaskQueue) => TaskQueue; events?: (events: EventStore) => EventStore; blobs?: (blobs: BlobStore) => BlobStore };
 }
 
 export interface StartWorkerOptions {
@@ -162,11 +164,15 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
   const clock = options.clock ?? new SystemClock();
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const opened = await openBackends(backends, { dataDir: config.dataDir, clock, logger });
-  const { blobs, blobConfig, log, checkpoints } = opened;
+  const { blobConfig, log, checkpoints } = opened;
+  const blobs = options.wrap?.blobs?.(opened.blobs) ?? opened.blobs;
   const queue = options.wrap?.queue?.(opened.queue) ?? opened.queue;
   const events = options.wrap?.events?.(opened.events) ?? opened.events;
   const workers = new Set<RunningWorker>();
-  const orchestrator = new Orchestrator({ events, queue, log, checkpoints, blobs, clock, logger, claimCheckBytes: config.claimCheckBytes, routes: options.routes });
+  const orchestrator = new Orchestrator({
+    events, queue, log, checkpoints, blobs, clock, logger, claimCheckBytes: config.claimCheckBytes, routes: options.routes,
+    blobCollection: { ttlMs: config.blobTtlMs },
+  });
   let orchestratorStarted: Promise<Orchestrator> | undefined;
   const closing = new AbortController();
   /** Follows the engine's dials until `signal` (or the engine) stops; a change that cannot be applied is logged, not fatal. */
@@ -276,6 +282,7 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
       // A wrapper may hold resources of its own; closing it closes the adapter beneath.
       if (queue !== opened.queue) await queue.close();
       if (events !== opened.events) await events.close();
+      if (blobs !== opened.blobs) await blobs.close();
       await opened.close();
     },
   };

@@ -18,6 +18,8 @@ export interface BlobStoreHarness {
   store: BlobStore;
   /** Damages a stored blob's content: flip one bit, or cut off its last bytes. */
   corrupt?: (key: string, mode: 'flip' | 'truncate') => Promise<void>;
+  /** The finest step of `modifiedAt` the store keeps (S3: whole seconds). @defaultValue 1 */
+  modifiedAtResolutionMs?: number;
   /** Removes whatever the harness created (directory, bucket prefix). */
   cleanup: () => Promise<void>;
 }
@@ -52,6 +54,9 @@ export const INVALID_BLOB_KEYS: ReadonlyArray<readonly [reason: string, key: str
   ['overlong UTF-8 slash', 'a%c0%afb'],
   ['too long', 'k'.repeat(1025)],
 ];
+
+/** A server's clock and this machine's may differ a little (S3 dates its objects itself). */
+const CLOCK_SLACK_MS = 5_000;
 
 /** Unusual keys that are not traversal and must be accepted. */
 const ODD_BUT_VALID_KEYS = ['a..b', '..a/b', 'a./...', 'x%41y', 'with space/and-dash_under.score', 'ünïcödé/ключ', 'a:b'];
@@ -146,6 +151,21 @@ export function blobStoreContract(adapterName: string, harness: () => Promise<Bl
         assert.deepEqual(await store.put('once', Readable.from(chunks(content, 100))), first);
       });
 
+      void it('refreshes modifiedAt when the same content is put again, and not on a refused put', async () => {
+        const content = bytes(3000, 60);
+        await store.put('aged', content);
+        const [first] = await collect(store.listEntries('aged'));
+        // Past the store's resolution, so a refreshed time must read later.
+        await new Promise((resolve) => setTimeout(resolve, (h.modifiedAtResolutionMs ?? 1) + 20));
+        await rejectsWith(store.put('aged', bytes(3000, 61)), 'BLOB_CONFLICT');
+        const [refused] = await collect(store.listEntries('aged'));
+        assert.equal(refused!.modifiedAt, first!.modifiedAt, 'a refused put changes nothing');
+        assert.deepEqual(await store.put('aged', content), first!.ref);
+        const [again] = await collect(store.listEntries('aged'));
+        assert.deepEqual(again!.ref, first!.ref);
+        assert.ok(again!.modifiedAt > first!.modifiedAt, `${again!.modifiedAt} > ${first!.modifiedAt}`);
+      });
+
       void it('refuses different content with BLOB_CONFLICT and keeps the original', async () => {
         const original = bytes(5000, 9);
         const ref = await store.put('once', original);
@@ -227,7 +247,9 @@ export function blobStoreContract(adapterName: string, harness: () => Promise<Bl
 
     void describe('list', () => {
       const keys = ['b', 'a/b', 'a.c', 'a/a/z', 'a0', 'a', 'ab/c', 'a/b-c', 'a/a', 'z/y/x', 'a-'];
+      let listedFrom = 0;
       beforeEach(async () => {
+        listedFrom = Date.now();
         for (const [i, key] of keys.entries()) await store.put(key, bytes(10 + i, 30 + i));
       });
 
@@ -237,6 +259,15 @@ export function blobStoreContract(adapterName: string, harness: () => Promise<Bl
           const expected = keys.filter((k) => k.startsWith(prefix)).sort(byBytes);
           assert.deepEqual(listed.map((r) => r.key), expected, `prefix "${prefix}"`);
           for (const ref of listed) assert.deepEqual(ref, await store.head(ref.key));
+        }
+      });
+
+      void it('gives each blob its ref and when it was put, through listEntries', async () => {
+        const entries = await collect(store.listEntries('a/'));
+        assert.deepEqual(entries.map((e) => e.ref), await collect(store.list('a/')));
+        const step = h.modifiedAtResolutionMs ?? 1;
+        for (const { modifiedAt } of entries) {
+          assert.ok(Number.isFinite(modifiedAt) && modifiedAt >= listedFrom - step - CLOCK_SLACK_MS && modifiedAt <= Date.now() + CLOCK_SLACK_MS, String(modifiedAt));
         }
       });
 

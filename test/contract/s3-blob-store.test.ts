@@ -44,6 +44,7 @@ for (const [label, server, conditionalWrites] of [['s3 (s3rver)', () => plain, f
     return {
       store: storeOn(server(), bucket, { conditionalWrites }),
       corrupt: (key, mode) => corruptObject(server(), bucket, PREFIX + key, mode),
+      modifiedAtResolutionMs: 1000,
       cleanup: async () => undefined, // the bucket goes with the server's directory
     };
   });
@@ -68,7 +69,7 @@ void describe('S3BlobStore on s3rver', () => {
     }
   });
 
-  void it('uploads a Uint8Array larger than one part in parts, and a retry of it costs a HEAD, not an upload', async () => {
+  void it('uploads a Uint8Array larger than one part in parts, and a retry of it costs a HEAD and an in-place copy (its age refreshed), not an upload', async () => {
     const bucket = await freshBucket(plain);
     const { client, commands } = recordingClient(plain);
     const store = new S3BlobStore({ bucket, client, partSizeBytes: 5 * MiB, partConcurrency: 2, conditionalWrites: true });
@@ -78,7 +79,7 @@ void describe('S3BlobStore on s3rver', () => {
       assert.equal(commands.filter((c) => c === 'UploadPartCommand').length, 3);
       commands.length = 0;
       assert.deepEqual(await store.put('bytes', content), ref);
-      assert.deepEqual(commands, ['HeadObjectCommand']);
+      assert.deepEqual(commands, ['HeadObjectCommand', 'CopyObjectCommand']);
       await rejectsWith(store.put('bytes', pseudoRandom(11 * MiB, 9)), 'BLOB_CONFLICT');
       assertSameBytes(await store.get(ref), content);
     } finally {

@@ -44,3 +44,17 @@ export const poisonProcess = defineTask('poison-process', (input: { ledger: stri
   recordEffect(input.ledger, 'poison-run', input.key);
   process.kill(process.pid, 'SIGKILL');
 });
+
+export interface ClaimEffectInput { ledger: string; key: string; padding: string; delayMs: number }
+
+/**
+ * Scenario 7: input and output both large enough to travel by claim check.
+ * The output names the run that produced it, so a task run again after a
+ * crash stores a *different* blob: the one its killed run uploaded is an
+ * orphan nothing refers to.
+ */
+export const claimEffect = defineTask('claim-effect', async (input: ClaimEffectInput, context) => {
+  if (input.delayMs > 0) await sleep(input.delayMs);
+  recordEffect(input.ledger, 'executed', input.key, `${context.taskId}#${context.attempt}`);
+  return { key: input.key, producedBy: `${process.pid}:${context.attempt}:${Math.random()}`, padding: input.padding };
+}, { retry: { maxAttempts: 10, initialDelayMs: 10 } });

@@ -14,7 +14,8 @@
  *  5. link(tmp, blobs/.../k.blob)     THE commit point: atomic, and fails with EEXIST
  *                                     instead of replacing, so a key is written once even
  *                                     across processes (EEXIST → compare hashes: same
- *                                     content is a no-op, other content BLOB_CONFLICT)
+ *                                     content is a no-op that refreshes the mtime, other
+ *                                     content BLOB_CONFLICT)
  *  6. fsync blobs/.../ and its        the new name (and any new directory) is durable;
  *     ancestors                       only now does put resolve
  *  7. unlink the temp name            the blob keeps the inode; a crash here leaves a stray
@@ -35,20 +36,21 @@
  * not defended against: they can write the root anyway.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { constants, lstatSync, mkdirSync, readdirSync, realpathSync, unlinkSync } from 'node:fs';
+import { constants, mkdirSync, realpathSync } from 'node:fs';
 import type { Dirent } from 'node:fs';
-import { link, lstat, mkdir, open, readdir, realpath, rm, rmdir } from 'node:fs/promises';
+import { link, lstat, lutimes, mkdir, open, readdir, realpath, rm, rmdir } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { SystemClock } from '../../core/clock.js';
 import type { Clock } from '../../core/clock.js';
 import { MillraceError } from '../../core/errors.js';
-import type { BlobBody, BlobRef, BlobStore } from '../../ports/blob-store.js';
+import type { BlobBody, BlobEntry, BlobRef, BlobStore } from '../../ports/blob-store.js';
 import { assertValidBlobKey, assertValidBlobPrefix, compareBlobKeys, isValidBlobKey } from '../common/blob-key.js';
 import {
   BLOB_HEADER_BYTES, BLOB_SUFFIX, BLOBS_DIR, DIR_SUFFIX, MAX_SEGMENT_BYTES, TMP_DIR, TMP_SUFFIX,
   blobDirectoryPath, blobFilePath, decodeBlobHeader, encodeBlobHeader,
 } from './blob-file-format.js';
+import { errorCode, fsyncDirectory, isInside, readExactly, removeStaleTemps } from './blob-file-io.js';
 import { writeBlobContent } from './blob-file-writer.js';
 
 /** Options for {@link FileBlobStore}. */
@@ -173,6 +175,10 @@ export class FileBlobStore implements BlobStore {
   }
 
   async *list(prefix: string): AsyncIterable<BlobRef> {
+    for await (const entry of this.listEntries(prefix)) yield entry.ref;
+  }
+
+  async *listEntries(prefix: string): AsyncIterable<BlobEntry> {
     this.assertOpen();
     assertValidBlobPrefix(prefix);
     const cut = prefix.lastIndexOf('/');
@@ -217,6 +223,9 @@ export class FileBlobStore implements BlobStore {
         if (code === 'ENOENT' && attempt < PUBLISH_ATTEMPTS) continue;
         if (code !== 'EEXIST') throw error;
         await this.assertSameContent(target, ref);
+        // Put again: the blob is in use again, so it must look young to an orphan collector (the port's "ageing").
+        const now = new Date();
+        await lutimes(target, now, now);
       }
       // Every ancestor, not only new ones: a directory another put created
       // may not be durable yet. An fsync of a clean directory is cheap.
@@ -299,7 +308,7 @@ export class FileBlobStore implements BlobStore {
   }
 
   /** Depth-first, children sorted so that the whole walk yields keys in byte order. */
-  private async *walk(directory: string, keyPrefix: string, prefix: string): AsyncGenerator<BlobRef> {
+  private async *walk(directory: string, keyPrefix: string, prefix: string): AsyncGenerator<BlobEntry> {
     let entries: Dirent[];
     try {
       entries = await readdir(directory, { withFileTypes: true });
@@ -327,12 +336,12 @@ export class FileBlobStore implements BlobStore {
         continue;
       }
       if (!key.startsWith(prefix)) continue;
-      const ref = await this.headAt(path, key);
-      if (ref !== undefined) yield ref;
+      const found = await this.entryAt(path, key);
+      if (found !== undefined) yield found;
     }
   }
 
-  private async headAt(path: string, key: string): Promise<BlobRef | undefined> {
+  private async entryAt(path: string, key: string): Promise<BlobEntry | undefined> {
     let handle: FileHandle;
     try {
       handle = await open(path, constants.O_RDONLY | O_NOFOLLOW);
@@ -341,7 +350,7 @@ export class FileBlobStore implements BlobStore {
       throw error;
     }
     try {
-      return await this.readRef(handle, key);
+      return { ref: await this.readRef(handle, key), modifiedAt: (await handle.stat()).mtimeMs };
     } finally {
       await handle.close();
     }
@@ -412,45 +421,6 @@ export class FileBlobStore implements BlobStore {
   }
 }
 
-/** Temp files of crashed writers; a live writer touches its file far more often than `maxAgeMs`. */
-function removeStaleTemps(tmpRoot: string, now: number, maxAgeMs: number): void {
-  for (const name of readdirSync(tmpRoot)) {
-    if (!name.endsWith(TMP_SUFFIX)) continue;
-    const path = join(tmpRoot, name);
-    try {
-      if (now - lstatSync(path).mtimeMs > maxAgeMs) unlinkSync(path);
-    } catch (error) {
-      if (errorCode(error) !== 'ENOENT') throw error; // another process cleaned it first
-    }
-  }
-}
-
-async function readExactly(handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.allocUnsafe(length);
-  let filled = 0;
-  while (filled < length) {
-    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
-    if (bytesRead === 0) break;
-    filled += bytesRead;
-  }
-  return filled === length ? buffer : buffer.subarray(0, filled);
-}
-
-async function fsyncDirectory(directory: string): Promise<void> {
-  if (process.platform === 'win32') return; // directories cannot be opened for fsync there
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-function isInside(base: string, path: string): boolean {
-  const rel = relative(base, path);
-  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
-}
-
 function sizeMismatch(ref: BlobRef, actual: number): MillraceError {
   return new MillraceError('BLOB_HASH_MISMATCH', `blob "${ref.key}" holds ${actual} bytes, its ref says ${ref.size}`, {
     key: ref.key, check: 'size', expected: ref.size, actual,
@@ -459,9 +429,4 @@ function sizeMismatch(ref: BlobRef, actual: number): MillraceError {
 
 function escapes(key: string, why: string): MillraceError {
   return new MillraceError('BLOB_KEY_INVALID', `invalid blob key ${JSON.stringify(key)}: ${why}`, { key });
-}
-
-function errorCode(error: unknown): string | undefined {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? code : undefined;
 }

@@ -9,8 +9,8 @@
  *
  * ```
  *  1. stage the body: hash + count      memory up to one part, else a spool file (s3-staging.ts)
- *  2. HEAD the key (skipped for small   exists → same size and hash? return its ref : BLOB_CONFLICT
- *     bodies when writes are conditional)
+ *  2. HEAD the key (skipped for small   exists → same size and hash? refresh its LastModified
+ *     bodies when writes are conditional)          (copy onto itself) and return its ref : BLOB_CONFLICT
  *  3. PutObject / multipart upload      with If-None-Match: * — the server refuses (412) if
  *                                       the key appeared since; then HEAD and compare as in 2
  * ```
@@ -29,11 +29,11 @@
  * the loser's ref then fails `get` with `BLOB_HASH_MISMATCH` — detected,
  * never silent, but not prevented.
  */
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MillraceError } from '../../core/errors.js';
-import type { BlobBody, BlobRef, BlobStore } from '../../ports/blob-store.js';
+import type { BlobBody, BlobEntry, BlobRef, BlobStore } from '../../ports/blob-store.js';
 import { assertValidBlobKey, assertValidBlobPrefix, isValidBlobKey, MAX_BLOB_KEY_BYTES } from '../common/blob-key.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { resolveS3Options } from './s3-blob-store-options.js';
@@ -41,11 +41,13 @@ import type { ResolvedS3Options, S3BlobStoreOptions } from './s3-blob-store-opti
 import { isS3InvalidRange, isS3NotFound, isS3WriteConflict, toMillraceError } from './s3-errors.js';
 import type { S3ErrorContext } from './s3-errors.js';
 import { listObjects, mapOrdered } from './s3-listing.js';
-import { blobMetadata, hasBlobMetadata, readBlobMetadata } from './s3-object-metadata.js';
+import { blobMetadata, hasBlobMetadata, modifiedAtOf, readBlobMetadata, refreshedBlobMetadata } from './s3-object-metadata.js';
 import { readRange, readWhole, sizeMismatch } from './s3-reads.js';
 import { stageBody } from './s3-staging.js';
 import { uploadStaged } from './s3-upload.js';
 
+/** Largest object one `CopyObject` can copy: bigger blobs put again keep their old `LastModified`. */
+const MAX_COPY_BYTES = 5 * 1024 ** 3;
 /** A conditional write that lost to a write still in progress is retried this often. */
 const CONFLICT_ATTEMPTS = 3;
 
@@ -122,10 +124,14 @@ export class S3BlobStore implements BlobStore {
   }
 
   head(key: string): Promise<BlobRef | undefined> {
-    return this.track(async () => this.headRef(key, this.objectKey(key)));
+    return this.track(async () => (await this.headEntry(key, this.objectKey(key)))?.ref);
   }
 
   async *list(prefix: string): AsyncIterable<BlobRef> {
+    for await (const entry of this.listEntries(prefix)) yield entry.ref;
+  }
+
+  async *listEntries(prefix: string): AsyncIterable<BlobEntry> {
     this.assertOpen();
     assertValidBlobPrefix(prefix);
     const { bucket, prefix: storePrefix } = this.options;
@@ -133,8 +139,8 @@ export class S3BlobStore implements BlobStore {
     const outOfOrder = (previous: string, next: string): Error => new MillraceError('NOT_AVAILABLE',
       `list failed: S3 at ${host} listed "${next}" after "${previous}", not in UTF-8 byte order as S3 does`, { host, bucket });
     const listed = listObjects(this.client, bucket, storePrefix + prefix, this.options.listPageSize, outOfOrder);
-    const refs = mapOrdered(this.validKeys(listed), this.options.listConcurrency, (key) => this.track(() => this.headRef(key, storePrefix + key)));
-    for await (const ref of refs) if (ref !== undefined) yield ref; // undefined: deleted since it was listed
+    const entries = mapOrdered(this.validKeys(listed), this.options.listConcurrency, (key) => this.track(() => this.headEntry(key, storePrefix + key)));
+    for await (const entry of entries) if (entry !== undefined) yield entry; // undefined: deleted since it was listed
   }
 
   delete(key: string): Promise<void> {
@@ -158,8 +164,8 @@ export class S3BlobStore implements BlobStore {
       // Look first unless the server guards the write and the body is small:
       // a retried put of a large blob then costs one HEAD instead of an upload.
       if (!conditionalWrites || staged.size > partSizeBytes) {
-        const existing = await this.headRef(key, objectKey, { removeTorn: true });
-        if (existing !== undefined) return sameContentOrConflict(existing, ref);
+        const existing = await this.headEntry(key, objectKey, { removeTorn: true });
+        if (existing !== undefined) return this.putAgain(objectKey, existing.ref, ref);
       }
       const target = {
         bucket: this.options.bucket, objectKey, metadata: blobMetadata(staged.size, staged.sha256), ifNoneMatch: conditionalWrites,
@@ -172,8 +178,8 @@ export class S3BlobStore implements BlobStore {
         } catch (error) {
           if (!conditionalWrites || !isS3WriteConflict(error)) throw await this.mapped(error, 'put', key);
         }
-        const existing = await this.headRef(key, objectKey, { removeTorn: true });
-        if (existing !== undefined) return sameContentOrConflict(existing, ref);
+        const existing = await this.headEntry(key, objectKey, { removeTorn: true });
+        if (existing !== undefined) return this.putAgain(objectKey, existing.ref, ref);
         // 409: another conditional write of this key is still in progress; it may yet fail.
         if (attempt >= CONFLICT_ATTEMPTS) {
           throw new MillraceError('BLOB_CONFLICT', `blob "${key}" is being written by someone else`, { key });
@@ -186,13 +192,31 @@ export class S3BlobStore implements BlobStore {
   }
 
   /**
-   * The blob at `key`, or undefined. For a put (`removeTorn`), an object
+   * A put of content already stored: the same content is a no-op that
+   * refreshes its age (the port's "ageing": copying the object onto itself
+   * with its metadata replaced is S3's only way to touch it; the new
+   * metadata carries the time too, see `s3-object-metadata.ts`);
+   * other content is `BLOB_CONFLICT`.
+   */
+  private async putAgain(objectKey: string, existing: BlobRef, wanted: BlobRef): Promise<BlobRef> {
+    const ref = sameContentOrConflict(existing, wanted);
+    if (ref.size > MAX_COPY_BYTES) return ref;
+    const { bucket } = this.options;
+    await this.call('put', ref.key, () => this.client.send(new CopyObjectCommand({
+      Bucket: bucket, Key: objectKey, CopySource: `${bucket}/${encodeURIComponent(objectKey).replace(/%2F/g, '/')}`,
+      MetadataDirective: 'REPLACE', Metadata: refreshedBlobMetadata(ref.size, ref.sha256, Date.now()),
+    })));
+    return ref;
+  }
+
+  /**
+   * The blob at `key` and when it was last put, or undefined. For a put (`removeTorn`), an object
    * there without our metadata is the remains of a write cut off midway on
    * a server that is not atomic (a writer killed mid-upload; see
    * `hasBlobMetadata`): no read ever accepted it, so it is removed and the
    * put writes the key afresh. Every other caller gets `STORAGE_CORRUPT`.
    */
-  private async headRef(key: string, objectKey: string, options: { removeTorn?: boolean } = {}): Promise<BlobRef | undefined> {
+  private async headEntry(key: string, objectKey: string, options: { removeTorn?: boolean } = {}): Promise<BlobEntry | undefined> {
     let response;
     try {
       response = await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: objectKey }));
@@ -205,7 +229,7 @@ export class S3BlobStore implements BlobStore {
       return undefined;
     }
     const { size, sha256 } = readBlobMetadata(key, response.Metadata, response.ContentLength);
-    return { store: this.name, key, size, sha256 };
+    return { ref: { store: this.name, key, size, sha256 }, modifiedAt: modifiedAtOf(response.LastModified, response.Metadata, Date.now()) };
   }
 
   /** Deletes an object; one already gone is not an error (S3 itself says 204; some compatible servers say 404). */

@@ -8,6 +8,12 @@
  * | -------------------------- | --------------------------------------- |
  * | `x-amz-meta-millrace-sha256` | lower-case hex SHA-256 of the content |
  * | `x-amz-meta-millrace-size`   | content length in bytes, decimal      |
+ * | `x-amz-meta-millrace-put-at` | epoch ms of the last put of the same content again (optional) |
+ *
+ * `put-at` exists because a put of content already stored refreshes the
+ * blob's age (the port's "ageing") by copying the object onto itself, and
+ * not every compatible server dates that copy (s3rver keeps the old
+ * `LastModified`); the later of the two is the blob's `modifiedAt`.
  *
  * The size duplicates `Content-Length` on purpose: an object replaced
  * behind the store's back with other bytes but copied metadata (or cut
@@ -18,10 +24,27 @@ import { MillraceError } from '../../core/errors.js';
 
 const SHA256_FIELD = 'millrace-sha256';
 const SIZE_FIELD = 'millrace-size';
+const PUT_AT_FIELD = 'millrace-put-at';
 
 /** The metadata to write with a blob. */
 export function blobMetadata(size: number, sha256: string): Record<string, string> {
   return { [SHA256_FIELD]: sha256, [SIZE_FIELD]: String(size) };
+}
+
+/** The metadata of a blob put again at `putAt` (epoch ms). */
+export function refreshedBlobMetadata(size: number, sha256: string, putAt: number): Record<string, string> {
+  return { ...blobMetadata(size, sha256), [PUT_AT_FIELD]: String(putAt) };
+}
+
+/**
+ * When a blob was last put: the later of the server's `LastModified` and
+ * our own `put-at`. No date at all reads as now: a blob is never taken
+ * for old on a guess.
+ */
+export function modifiedAtOf(lastModified: Date | undefined, metadata: Record<string, string> | undefined, now: number): number {
+  const putAt = Number(metadata?.[PUT_AT_FIELD]);
+  const candidates = [lastModified?.getTime(), Number.isSafeInteger(putAt) ? putAt : undefined].filter((t): t is number => t !== undefined);
+  return candidates.length === 0 ? now : Math.max(...candidates);
 }
 
 /**

@@ -1,14 +1,19 @@
 /** A BlobStore over a Map for fast unit tests of the Queries context, with a way to damage stored bytes. */
 import { createHash } from 'node:crypto';
 import { MillraceError } from '../../../src/core/errors.js';
-import type { BlobBody, BlobRef, BlobStore } from '../../../src/ports/blob-store.js';
+import type { Clock } from '../../../src/core/clock.js';
+import type { BlobBody, BlobEntry, BlobRef, BlobStore } from '../../../src/ports/blob-store.js';
 
 export class MemoryBlobStore implements BlobStore {
   readonly name = 'memory';
   readonly blobs = new Map<string, Uint8Array>();
+  /** When each key was last put, by `clock` (or the wall clock). */
+  readonly modifiedAt = new Map<string, number>();
   /** Ranged reads served, and their bytes: what a query read. */
   reads = 0;
   bytesRead = 0;
+
+  constructor(private readonly clock?: Clock) {}
 
   async put(key: string, body: BlobBody): Promise<BlobRef> {
     const chunks: Uint8Array[] = [];
@@ -17,7 +22,8 @@ export class MemoryBlobStore implements BlobStore {
     const bytes = Buffer.concat(chunks);
     const existing = this.blobs.get(key);
     if (existing !== undefined && !Buffer.from(existing).equals(bytes)) throw new MillraceError('BLOB_CONFLICT', `blob ${key} exists with other content`, { key });
-    this.blobs.set(key, new Uint8Array(bytes));
+    if (existing === undefined) this.blobs.set(key, new Uint8Array(bytes));
+    this.modifiedAt.set(key, this.clock?.now() ?? Date.now());
     return this.refOf(key, bytes);
   }
 
@@ -42,8 +48,13 @@ export class MemoryBlobStore implements BlobStore {
     for (const key of [...this.blobs.keys()].sort()) if (key.startsWith(prefix)) yield this.refOf(key, this.blobs.get(key)!);
   }
 
+  async *listEntries(prefix: string): AsyncIterable<BlobEntry> {
+    for await (const ref of this.list(prefix)) yield { ref, modifiedAt: this.modifiedAt.get(ref.key)! };
+  }
+
   async delete(key: string): Promise<void> {
     this.blobs.delete(key);
+    this.modifiedAt.delete(key);
   }
 
   async close(): Promise<void> {}

@@ -30,6 +30,8 @@ describe('configuration: malformed input', () => {
     assert.throws(() => resolveConfig({}, { MILLRACE_THREADS: '0' }), { message: /threads must be an integer from 1 to 1024, got 0/ });
     assert.throws(() => resolveConfig({}, { MILLRACE_CLAIM_CHECK_BYTES: '12' }), { message: /claimCheckBytes must be an integer ≥ 1024, got 12/ });
     assert.throws(() => resolveConfig({}, { MILLRACE_LOG_LEVEL: 'loud' }), { message: /logLevel must be debug \| info \| warn \| error \| silent, got "loud"/ });
+    assert.throws(() => resolveConfig({}, { MILLRACE_BLOB_TTL_MS: '5000' }), { message: /blobTtlMs must be an integer ≥ 60000 \(one minute\), got 5000/ });
+    assert.equal(resolveConfig({}, {}).blobTtlMs, 24 * 3_600_000);
   });
 
   it('refuses backend URLs of the wrong scheme, or not URLs, naming the variable and never the password', () => {
