@@ -8,8 +8,8 @@
  *
  * ```
  * .millrace/
- *   jobs.db      tasks, leases, dead letters and process event streams (one
- *                file: a turn's acks, leases and events commit together)
+ *   queue.db     tasks, leases, dead letters
+ *   events.db    process event streams
  *   streams.db   log topics and checkpoints (one file: committed together)
  *   blobs/       claim-checked payloads and datasets
  * ```

@@ -8,14 +8,13 @@
  *
  * ```
  * embedded (nothing set)            cluster (URLs set)
- * <dataDir>/jobs.db     queue       RabbitMQ   MILLRACE_QUEUE
- *                       events  ┐
+ * <dataDir>/queue.db    queue       RabbitMQ   MILLRACE_QUEUE
+ * <dataDir>/events.db   events  ┐
  * <dataDir>/streams.db  log     ├   PostgreSQL MILLRACE_STORE (one pool)
  *                       ckpts   ┘
  * <dataDir>/blobs/      blobs       S3         MILLRACE_BLOBS
  * ```
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { MillraceError, messageOf } from '../core/errors.js';
@@ -30,11 +29,7 @@ import { SqliteTaskQueue } from '../adapters/embedded/sqlite-task-queue.js';
 import { SqliteEventStore } from '../adapters/embedded/sqlite-event-store.js';
 import { SqliteLog } from '../adapters/embedded/sqlite-log.js';
 import { SqliteCheckpointStore } from '../adapters/embedded/sqlite-checkpoint-store.js';
-import { openSharedSqlite, type SharedSqlite } from '../adapters/embedded/shared-sqlite.js';
 import type { Backends } from './backends.js';
-
-/** The embedded queue's and event store's file. */
-const JOBS_FILE = 'jobs.db';
 import { openBlobStore, type BlobStoreConfig } from './blob-store-config.js';
 
 export interface OpenedBackends {
@@ -66,11 +61,9 @@ export async function openBackends(backends: Backends, context: { dataDir: strin
     for (const close of opened.reverse()) await close().catch(() => undefined);
   };
   try {
-    const shared = openSharedJobsFile(backends, context);
-    if (shared !== undefined) opened.push(async () => shared.close());
-    const queue = await openQueue(backends, context, shared);
+    const queue = await openQueue(backends, context);
     opened.push(() => queue.close());
-    const stores = await openStores(backends, context, shared);
+    const stores = await openStores(backends, context);
     opened.push(() => stores.close());
     const blobConfig: BlobStoreConfig = backends.blobs.kind === 'fs' ? { kind: 'fs', root: join(context.dataDir, 'blobs') } : { kind: 's3', url: backends.blobs.url };
     const blobs = await openBlobs(blobConfig);
@@ -80,7 +73,6 @@ export async function openBackends(backends: Backends, context: { dataDir: strin
       close: async () => {
         await queue.close();
         await Promise.all([blobs.close(), stores.close()]);
-        shared?.close();
       },
     };
   } catch (error) {
@@ -89,37 +81,18 @@ export async function openBackends(backends: Backends, context: { dataDir: strin
   }
 }
 
-/**
- * The embedded queue and event store share `jobs.db` (see `shared-sqlite.ts`
- * for why). A data directory written before they shared it keeps its
- * `queue.db` and `events.db`: nothing in it is lost or moved.
- */
-function openSharedJobsFile(backends: Backends, context: { dataDir: string; clock: Clock }): SharedSqlite | undefined {
-  if (backends.queue.kind !== 'sqlite' || backends.store.kind !== 'sqlite') return undefined;
-  if (isSeparateFilesLayout(context.dataDir)) return undefined;
-  return openSharedSqlite(join(context.dataDir, JOBS_FILE), context.clock);
-}
-
-function isSeparateFilesLayout(dataDir: string): boolean {
-  return !existsSync(join(dataDir, JOBS_FILE)) && (existsSync(join(dataDir, 'events.db')) || existsSync(join(dataDir, 'queue.db')));
-}
-
-async function openQueue(backends: Backends, context: { dataDir: string; clock: Clock; logger: Logger }, shared: SharedSqlite | undefined): Promise<TaskQueue> {
+async function openQueue(backends: Backends, context: { dataDir: string; clock: Clock; logger: Logger }): Promise<TaskQueue> {
   const backend = backends.queue;
-  if (backend.kind === 'sqlite') {
-    const storage = shared === undefined ? { path: join(context.dataDir, 'queue.db') } : { database: shared.database, commits: shared.commits };
-    return new SqliteTaskQueue({ ...storage, clock: context.clock, logger: context.logger });
-  }
+  if (backend.kind === 'sqlite') return new SqliteTaskQueue({ path: join(context.dataDir, 'queue.db'), clock: context.clock, logger: context.logger });
   const { createRabbitMqTaskQueue } = await import('../adapters/rabbitmq/index.js');
   return unreachable('task queue', 'MILLRACE_QUEUE', backend.url, () =>
     createRabbitMqTaskQueue({ url: backend.url, prefix: backend.prefix, clock: context.clock, logger: context.logger, connectTimeoutMs: 10_000 }));
 }
 
-async function openStores(backends: Backends, context: { dataDir: string; clock: Clock }, shared: SharedSqlite | undefined): Promise<Stores> {
+async function openStores(backends: Backends, context: { dataDir: string; clock: Clock }): Promise<Stores> {
   const backend = backends.store;
   if (backend.kind === 'sqlite') {
-    const storage = shared === undefined ? { path: join(context.dataDir, 'events.db') } : { database: shared.database, commits: shared.commits };
-    const events = new SqliteEventStore({ ...storage, clock: context.clock });
+    const events = new SqliteEventStore({ path: join(context.dataDir, 'events.db'), clock: context.clock });
     // Log and checkpoints on one database handle, so a sink's records and the checkpoint commit in one transaction.
     const log = new SqliteLog({ path: join(context.dataDir, 'streams.db'), clock: context.clock });
     const checkpoints = new SqliteCheckpointStore({ database: log.database, clock: context.clock });

@@ -108,7 +108,7 @@ describe('scenario 8: orchestrator SIGKILL, repeated', () => {
     }
 
     // Rebuild each snapshot from the stored events, up to the version it had reached.
-    const events = new SqliteEventStore({ path: `${dataDir}/jobs.db` });
+    const events = new SqliteEventStore({ path: `${dataDir}/events.db` });
     let mismatches = 0;
     try {
       for (const snapshot of snapshots) {

@@ -29,9 +29,9 @@ describe('config file', () => {
     try {
       writeFileSync(dir.file('millrace.config.mjs'), `export default { dataDir: ${JSON.stringify(dir.file('from-file'))} }\n`);
       assert.equal(millraceIn(dir.path, ['status']).status, 0);
-      assert.ok(existsSync(dir.file('from-file/jobs.db')), 'the engine opened its state where the file said');
+      assert.ok(existsSync(dir.file('from-file/events.db')), 'the engine opened its state where the file said');
       assert.equal(millraceIn(dir.path, ['status'], { MILLRACE_DATA_DIR: dir.file('from-env') }).status, 0);
-      assert.ok(existsSync(dir.file('from-env/jobs.db')), 'the environment variable won over the file');
+      assert.ok(existsSync(dir.file('from-env/events.db')), 'the environment variable won over the file');
     } finally {
       dir.remove();
     }

@@ -7,9 +7,7 @@
  * on one stream serialise, and the loser sees the winner's version.
  *
  * Appends go through a {@link GroupCommit}: appends to many streams in one
- * event-loop turn cost one fsync. Given the group commit of a shared handle
- * (the engine shares one with the task queue), an append and the queue's
- * acks and leases of the same turn commit together.
+ * event-loop turn (many processes advancing at once) cost one fsync.
  */
 import type { Clock } from '../../core/clock.js';
 import { SystemClock } from '../../core/clock.js';
@@ -77,7 +75,6 @@ export class SqliteEventStore implements EventStore {
   private closed = false;
   private readonly statements;
   private readonly commits: GroupCommit;
-  private readonly ownsCommits: boolean;
   private readonly appendAtomic;
 
   constructor(options: SqliteEventStoreOptions) {
@@ -92,8 +89,7 @@ export class SqliteEventStore implements EventStore {
       stream: db.prepare<[string, number, number], EventRow>(SELECT_STREAM_EVENTS),
       all: db.prepare<[number, number], EventRow>(SELECT_ALL_EVENTS),
     };
-    this.ownsCommits = options.commits === undefined;
-    this.commits = options.commits ?? new GroupCommit(db, this.clock, `event store ${db.name}`);
+    this.commits = new GroupCommit(db, this.clock, `event store ${db.name}`);
     this.appendAtomic = this.commits.atomic(
       (streamId: string, events: PendingEvent[], expected: ExpectedVersion, callerIds: boolean): AppendResult =>
         this.appendLocked(streamId, events, expected, callerIds),
@@ -147,7 +143,7 @@ export class SqliteEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.ownsCommits) this.commits.close();
+    this.commits.close();
     if (this.owned) this.database.close();
   }
 

@@ -15,7 +15,7 @@ import type { Logger } from '../../core/logger.js';
 import type { DeadLetter, QueueStats } from '../../ports/task-queue.js';
 import type { LeaseRequest, LeaseTarget, LeasedMessage, NackCommand, PreparedMessage, QueueStore } from '../common/queue-store.js';
 import { GroupCommit } from './group-commit.js';
-import { applyMigrations, openSqlite } from './sqlite-database.js';
+import { openSqlite } from './sqlite-database.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import * as sql from './sqlite-task-queue-sql.js';
 import { registerOwner } from './sqlite-queue-owners.js';
@@ -46,23 +46,19 @@ interface DeadRow {
   deadAt: number;
 }
 
-/** Where a queue keeps its rows: its own file, or a handle shared with other embedded adapters and that handle's group commit. */
-export type QueueStorage = { path: string; database?: undefined } | { database: SqliteDatabase; commits: GroupCommit; path?: undefined };
-
 /** Options of {@link SqliteQueueStore}. */
-export type SqliteQueueStoreOptions = QueueStorage & {
+export interface SqliteQueueStoreOptions {
+  path: string;
   clock: Clock;
   logger: Logger;
   /** Unique per instance; recorded as the owner of its leases. */
   ownerId: string;
-};
+}
 
 /** SQLite storage behind `SqliteTaskQueue`. */
 export class SqliteQueueStore implements QueueStore {
   private readonly db: SqliteDatabase;
   private readonly commits: GroupCommit;
-  /** Whether the handle and its group commit are this store's to close. */
-  private readonly owned: boolean;
   private readonly ownerId: string;
   private readonly statements: Record<StatementName, Statement>;
   private readonly insertBatch: (queue: string, messages: readonly PreparedMessage[], now: number) => void;
@@ -70,17 +66,10 @@ export class SqliteQueueStore implements QueueStore {
   private readonly requeueDead: (queue: string, id: string) => void;
 
   constructor(options: SqliteQueueStoreOptions) {
-    this.owned = options.database === undefined;
-    if (options.database === undefined) {
-      this.db = openSqlite({ path: options.path, component: 'queue', migrations: sql.QUEUE_MIGRATIONS });
-      this.commits = new GroupCommit(this.db, options.clock, `task queue ${options.path}`);
-    } else {
-      this.db = options.database;
-      applyMigrations(this.db, 'queue', sql.QUEUE_MIGRATIONS);
-      this.commits = options.commits;
-    }
+    this.db = openSqlite({ path: options.path, component: 'queue', migrations: sql.QUEUE_MIGRATIONS });
     this.ownerId = options.ownerId;
     this.statements = prepareAll(this.db);
+    this.commits = new GroupCommit(this.db, options.clock, `task queue ${options.path}`);
     const s = this.statements;
     this.insertBatch = this.commits.atomic((queue, messages, now) => {
       for (const m of messages) {
@@ -200,11 +189,6 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   async close(): Promise<void> {
-    if (!this.owned) {
-      // The shared group commit stays open for the other adapters; this store's last writes go with its next batch.
-      await this.commits.submit(() => void this.statements.DELETE_OWNER.run(this.ownerId));
-      return;
-    }
     this.commits.close();
     this.statements.DELETE_OWNER.run(this.ownerId);
     this.db.close();

@@ -8,20 +8,15 @@
  * codes here, once, for every embedded adapter.
  */
 import { MillraceError, type ErrorDetails } from '../../core/errors.js';
-import type { GroupCommit } from './group-commit.js';
 import { applyMigrations, openSqlite, type Migration, type SqliteDatabase } from './sqlite-database.js';
 
 /**
  * Where an adapter keeps its tables: either `{ path }` (opened, migrated and
  * closed by the adapter) or `{ database }` (an open file-backed handle from
  * `openSqlite`; the adapter migrates its own component into it and never
- * closes it). Adapters that write through a {@link GroupCommit} also take
- * the handle's `commits`, so that their writes and another adapter's share
- * one transaction and one fsync per event-loop turn.
+ * closes it).
  */
-export type SqliteSource =
-  | { path: string; database?: undefined; commits?: undefined }
-  | { database: SqliteDatabase; commits?: GroupCommit; path?: undefined };
+export type SqliteSource = { path: string; database?: undefined } | { database: SqliteDatabase; path?: undefined };
 
 /** A database an adapter uses, and whether closing it is the adapter's job. */
 export interface AttachedSqlite {

@@ -22,15 +22,12 @@ import type { Logger } from '../../core/logger.js';
 import { silentLogger } from '../../core/logger.js';
 import type { TaskQueue } from '../../ports/task-queue.js';
 import { QueueEngine, resolveTuning } from '../common/queue-engine.js';
-import { SqliteQueueStore, type QueueStorage } from './sqlite-queue-store.js';
+import { SqliteQueueStore } from './sqlite-queue-store.js';
 
-/**
- * Options of {@link SqliteTaskQueue}: a database file (`path`), or a handle
- * shared with other embedded adapters and its group commit (`database`,
- * `commits`; the queue then commits with them and leaves closing them to
- * their owner).
- */
-export type SqliteTaskQueueOptions = QueueStorage & {
+/** Options of {@link SqliteTaskQueue}. */
+export interface SqliteTaskQueueOptions {
+  /** Database file; created with its directory if missing. May be shared with other embedded stores. */
+  path: string;
   /** Source of time for leases, delays and timeouts. @defaultValue a `SystemClock` */
   clock?: Clock;
   /** @defaultValue `silentLogger` */
@@ -45,7 +42,7 @@ export type SqliteTaskQueueOptions = QueueStorage & {
   pollIntervalMs?: number;
   /** Lease length when `consume` names none. @defaultValue 30 000 */
   defaultLeaseMs?: number;
-};
+}
 
 /**
  * A durable task queue in a SQLite file.
@@ -67,15 +64,11 @@ export class SqliteTaskQueue extends QueueEngine implements TaskQueue {
     const logger = (options.logger ?? silentLogger).child({ component: 'sqlite-task-queue' });
     const instanceId = newId();
     super({
-      store: new SqliteQueueStore({ ...storage(options), clock, logger, ownerId: instanceId }),
+      store: new SqliteQueueStore({ path: options.path, clock, logger, ownerId: instanceId }),
       clock,
       logger,
       ...tuning,
       instanceId,
     });
   }
-}
-
-function storage(options: SqliteTaskQueueOptions): QueueStorage {
-  return options.database === undefined ? { path: options.path } : { database: options.database, commits: options.commits };
 }
