@@ -9,7 +9,7 @@
  * synchronously), so the scenario knows which uploads the crash cut off.
  */
 import type { BlobStore } from '../../../src/ports/blob-store.js';
-import type { EventStore, NewEvent } from '../../../src/ports/event-store.js';
+import type { EventStore } from '../../../src/ports/event-store.js';
 import { isClaimTicket } from '../../../src/workers/claim-check.js';
 
 export type CrashPoint = 'after-put' | 'before-append';
@@ -20,39 +20,36 @@ function crash(point: CrashPoint, keys: string[]): never {
   throw new Error('unreachable: SIGKILL was sent');
 }
 
+/** `target` with one method replaced; every other method bound to `target`. */
+function replacing<T extends object, K extends keyof T>(target: T, name: K, replacement: T[K]): T {
+  return new Proxy(target, {
+    get(inner, prop) {
+      if (prop === name) return replacement;
+      const value = Reflect.get(inner, prop) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(inner) : value;
+    },
+  });
+}
+
 /** A blob store that dies right after its `nth` upload under `claims/`. */
 export function crashAfterPut(blobs: BlobStore, nth: number): BlobStore {
   let puts = 0;
-  return new Proxy(blobs, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop) as unknown;
-      if (typeof value !== 'function') return value;
-      if (prop !== 'put') return (value as (...args: unknown[]) => unknown).bind(target);
-      return async (key: string, body: Parameters<BlobStore['put']>[1]) => {
-        const ref = await target.put(key, body);
-        if (key.startsWith('claims/') && ++puts === nth) crash('after-put', [key]);
-        return ref;
-      };
-    },
+  return replacing(blobs, 'put', async (key, body) => {
+    const ref = await blobs.put(key, body);
+    if (key.startsWith('claims/') && ++puts === nth) crash('after-put', [key]);
+    return ref;
   });
 }
 
 /** An event store that dies at its `nth` append holding claimed task outputs. */
 export function crashBeforeAppend(events: EventStore, nth: number): EventStore {
   let appends = 0;
-  return new Proxy(events, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop) as unknown;
-      if (typeof value !== 'function') return value;
-      if (prop !== 'append') return (value as (...args: unknown[]) => unknown).bind(target);
-      return (stream: string, list: readonly NewEvent[], expected: Parameters<EventStore['append']>[2]) => {
-        const keys = list.flatMap((e) => {
-          const output = e.type === 'TaskCompleted' ? (e.data as { output?: unknown }).output : undefined;
-          return isClaimTicket(output) ? [output.$claim.key] : [];
-        });
-        if (keys.length > 0 && ++appends === nth) crash('before-append', keys);
-        return target.append(stream, list, expected);
-      };
-    },
+  return replacing(events, 'append', (stream, list, expected) => {
+    const keys = list.flatMap((e) => {
+      const output = e.type === 'TaskCompleted' ? (e.data as { output?: unknown }).output : undefined;
+      return isClaimTicket(output) ? [output.$claim.key] : [];
+    });
+    if (keys.length > 0 && ++appends === nth) crash('before-append', keys);
+    return events.append(stream, list, expected);
   });
 }
