@@ -50,7 +50,8 @@ export function isConnectionFailure(error: unknown): boolean {
   if (typeof code === 'string') return CONNECTION_ERRNOS.has(code);
   if (typeof code === 'number') return CONNECTION_REPLY_CODES.has(code);
   const name = (error as { name?: unknown } | null)?.name;
-  return name === 'IllegalOperationError' || /closed|connection|socket|heartbeat/i.test(messageOfError(error));
+  // amqplib's "Channel ended, no reply will be forthcoming": the channel died with its connection mid-call.
+  return name === 'IllegalOperationError' || /closed|ended|connection|socket|heartbeat/i.test(messageOfError(error));
 }
 
 /** Removes every secret, and any `scheme://user:password@` prefix, from a message. */

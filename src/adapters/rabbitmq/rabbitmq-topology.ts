@@ -27,9 +27,14 @@
  * reconnect, or when a publish comes back unroutable.
  */
 import type { Channel } from 'amqplib';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MillraceError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { BrokerConnection } from './rabbitmq-connection.js';
-import { translateBrokerError } from './rabbitmq-errors.js';
+import { isConnectionFailure, translateBrokerError } from './rabbitmq-errors.js';
+
+/** Tries of a declaration cut off by dropped connections (waiting for each reconnect has its own timeout). */
+const CUT_OFF_ATTEMPTS = 5;
 
 /** Upper bounds (exclusive, ms) of the delay buckets. */
 export const DELAY_BUCKETS: readonly number[] = Array.from({ length: 13 }, (_, k) => 256 * 4 ** k);
@@ -143,20 +148,31 @@ export class Topology {
     });
   }
 
-  /** Runs `work` on the shared declaring channel, reopened after a failure (a refused declaration closes it). */
+  /**
+   * Runs `work` on the shared declaring channel, reopened after a failure
+   * (a refused declaration closes it). A call cut off by a dropped
+   * connection is tried again on the next one, a few times: a publish
+   * whose queue was being declared when the broker restarted should wait
+   * for the broker, as a publish already declared does, not fail.
+   */
   private async withChannel<T>(doing: string, work: (channel: Channel) => Promise<T>): Promise<T> {
-    try {
-      if (this.channel === undefined) {
-        const opening = this.openChannel();
-        this.channel = opening;
-        const forget = (): void => {
-          if (this.channel === opening) this.channel = undefined;
-        };
-        opening.then((channel) => channel.on('close', forget), forget);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (this.channel === undefined) {
+          const opening = this.openChannel();
+          this.channel = opening;
+          const forget = (): void => {
+            if (this.channel === opening) this.channel = undefined;
+          };
+          opening.then((channel) => channel.on('close', forget), forget);
+        }
+        return await work(await this.channel);
+      } catch (error) {
+        // A MillraceError is already a verdict (no connection within the timeout, the queue closed): not tried again.
+        if (attempt >= CUT_OFF_ATTEMPTS || error instanceof MillraceError || !isConnectionFailure(error)) throw translateBrokerError(error, this.connection.errors, doing);
+        this.logger.debug({ doing, attempt, err: error instanceof Error ? error.message : String(error) }, 'cut off by a dropped connection; trying again');
+        await sleep(100 * attempt);
       }
-      return await work(await this.channel);
-    } catch (error) {
-      throw translateBrokerError(error, this.connection.errors, doing);
     }
   }
 
