@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Message } from 'amqplib';
-import { redact, translateBrokerError } from '../../../src/adapters/rabbitmq/rabbitmq-errors.js';
+import { isConnectionFailure, redact, translateBrokerError } from '../../../src/adapters/rabbitmq/rabbitmq-errors.js';
 import { parseBrokerUrl, resolveOptions } from '../../../src/adapters/rabbitmq/rabbitmq-options.js';
 import { DELAY_BUCKETS, delayBucket, queueNames } from '../../../src/adapters/rabbitmq/rabbitmq-topology.js';
 import { ATTEMPTS_HEADER, copyMessage, decodeMessage, encodeMessage } from '../../../src/adapters/rabbitmq/rabbitmq-wire.js';
@@ -39,6 +39,16 @@ void describe('RabbitMQ options and errors', () => {
     assert.equal(translateBrokerError(Object.assign(new Error('PRECONDITION_FAILED - inequivalent arg'), { code: 406 }), context, 'declare').code, 'CONFIG_INVALID');
     assert.match(translateBrokerError(new Error('Handshake terminated by server: 403 (ACCESS-REFUSED)'), context, 'connect').message, /refused the login/);
     assert.equal(redact('amqp://a:b@h/ and s3cret', ['s3cret']), 'amqp://***@h/ and ***');
+  });
+});
+
+void describe('RabbitMQ connection failures', () => {
+  void it('tells a call cut off by a dropped connection (tried again) from a refusal (reported)', () => {
+    assert.equal(isConnectionFailure(new Error('Channel ended, no reply will be forthcoming')), true);
+    assert.equal(isConnectionFailure(new Error('Channel closed')), true);
+    assert.equal(isConnectionFailure(Object.assign(new Error('reset'), { code: 'ECONNRESET' })), true);
+    assert.equal(isConnectionFailure(Object.assign(new Error('PRECONDITION_FAILED - inequivalent arg'), { code: 406 })), false);
+    assert.equal(isConnectionFailure(Object.assign(new Error('NOT_FOUND - no queue'), { code: 404 })), false);
   });
 });
 
