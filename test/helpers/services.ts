@@ -11,6 +11,11 @@ const PORTS: Record<ServiceName, number> = { postgres: 5432, rabbitmq: 5672, red
 
 /** True when something accepts TCP connections on the service's port on 127.0.0.1. */
 export function isServiceUp(name: ServiceName, timeoutMs = 1000): Promise<boolean> {
+  return isPortOpen(PORTS[name], timeoutMs);
+}
+
+/** True when something accepts TCP connections on `port` on 127.0.0.1. */
+export function isPortOpen(port: number, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
     const done = (up: boolean): void => {
@@ -19,7 +24,7 @@ export function isServiceUp(name: ServiceName, timeoutMs = 1000): Promise<boolea
     };
     socket.setTimeout(timeoutMs, () => done(false));
     socket.once('error', () => done(false));
-    socket.connect(PORTS[name], '127.0.0.1', () => done(true));
+    socket.connect(port, '127.0.0.1', () => done(true));
   });
 }
 
@@ -29,7 +34,11 @@ export function isServiceUp(name: ServiceName, timeoutMs = 1000): Promise<boolea
  */
 export async function requireService(name: ServiceName): Promise<string | false> {
   if (await isServiceUp(name)) return false;
-  const line = `${name} is not reachable on 127.0.0.1:${PORTS[name]}`;
-  if (process.env.CI === 'true') throw new Error(`${line} (CI=true: a missing service is a failure)`);
-  return `skipped: ${line}`;
+  return missingService(`${name} is not reachable on 127.0.0.1:${PORTS[name]}`);
+}
+
+/** The skip reason for something a suite needs and lacks (`why`); under CI=true, a failure instead. */
+export function missingService(why: string): string {
+  if (process.env.CI === 'true') throw new Error(`${why} (CI=true: a missing service is a failure)`);
+  return `skipped: ${why}`;
 }
