@@ -5,6 +5,7 @@
  * to whole cells, and the top of its colour scale — come with it; the
  * image is shown from an object URL (the page's CSP allows `blob:`).
  */
+import type { DatasetFileEntry } from '../../../src/queries/dataset/manifest.js';
 import { ApiError, api, storedToken } from '../api.js';
 import type { Aggregate, Range, Scale } from './view-state.js';
 
@@ -25,15 +26,8 @@ export interface Heatmap {
   cached: boolean;
 }
 
-export interface DatasetFileInfo {
-  id: string;
-  scans: number;
-  bins: number;
-  rtMin: number;
-  rtMax: number;
-  mzMin: number;
-  mzMax: number;
-}
+/** A file as `GET /api/datasets/:name` lists it: the manifest's entry, without its blob ref and source. */
+export type DatasetFileInfo = Pick<DatasetFileEntry, 'id' | 'scans' | 'bins' | 'rtMin' | 'rtMax' | 'mzMin' | 'mzMax'>;
 
 export interface DatasetInfo {
   name: string;
