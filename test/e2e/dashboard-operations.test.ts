@@ -30,10 +30,9 @@ import { createStreamStore } from '../../src/streams/runtime/stream-store.js';
 import { eventTime } from '../../src/streams/time/time-assigner.js';
 import { tumbling } from '../../src/streams/windows/window-spec.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
-import { launchChromium, requireChromium } from './browser.js';
+import { launchChromium, requireChromium, signIn as signInAs, UI_TIMEOUT } from './browser.js';
 
 const ARTIFACTS = new URL('./artifacts/', import.meta.url).pathname;
-const UI_TIMEOUT = 20_000;
 const skip = requireChromium();
 
 interface Click { page: string; at: number }
@@ -97,20 +96,7 @@ describe('dashboard operations pages in Chromium', { skip }, () => {
     dir?.remove();
   });
 
-  async function signIn(token: string): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !/status of 401/.test(message.text())) problems.push(`console: ${message.text()}`);
-    });
-    await page.goto(`${base}/`);
-    await page.getByLabel('API token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Processes' }).waitFor();
-    return { context, page };
-  }
+  const signIn = (token: string): Promise<{ context: BrowserContext; page: Page }> => signInAs(browser, base, token, problems);
 
   it('lists the running worker with its tags on the workers page', async () => {
     const { context, page } = await signIn(tokens.read);

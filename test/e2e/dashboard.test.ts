@@ -19,11 +19,10 @@ import { createServer } from '../../src/server/create-server.js';
 import { DEFAULT_DASHBOARD_ROOT } from '../../src/server/static.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { hanging, repairable } from '../fixtures/processes.js';
-import { launchChromium, requireChromium } from './browser.js';
+import { launchChromium, requireChromium, signIn as signInAs, UI_TIMEOUT } from './browser.js';
 import { gated } from './fixtures/gate-processes.js';
 
 const ARTIFACTS = new URL('./artifacts/', import.meta.url).pathname;
-const UI_TIMEOUT = 20_000;
 const skip = requireChromium();
 
 describe('dashboard in Chromium', { skip }, () => {
@@ -60,21 +59,11 @@ describe('dashboard in Chromium', { skip }, () => {
     dir?.remove();
   });
 
-  /** A fresh browser context (its own sessionStorage), signed in with `token`. */
+  /** Signed in, with the live feed connected. */
   async function signIn(token: string): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT);
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !/status of 401/.test(message.text())) problems.push(`console: ${message.text()}`);
-    });
-    await page.goto(`${base}/`);
-    await page.getByLabel('API token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Processes' }).waitFor();
-    await page.getByTestId('live-status').filter({ hasText: /^live$/ }).waitFor();
-    return { context, page };
+    const signedIn = await signInAs(browser, base, token, problems);
+    await signedIn.page.getByTestId('live-status').filter({ hasText: /^live$/ }).waitFor();
+    return signedIn;
   }
 
   const startThroughApi = async (definition: string, input: unknown): Promise<string> => {

@@ -20,10 +20,9 @@ import { createMillrace, type Millrace } from '../../src/runtime/millrace.js';
 import { startQueries, type QuerySystem } from '../../src/runtime/query-system.js';
 import { createServer } from '../../src/server/create-server.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
-import { launchChromium, requireChromium } from './browser.js';
+import { launchChromium, requireChromium, UI_TIMEOUT } from './browser.js';
 
 const ARTIFACTS = new URL('./artifacts/', import.meta.url).pathname;
-const UI_TIMEOUT = 20_000;
 const skip = requireChromium();
 
 describe('dataset viewer in Chromium', { skip }, () => {
