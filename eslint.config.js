@@ -9,7 +9,7 @@ import globals from 'globals';
 const DRIVERS = ['pg', 'amqplib', '@aws-sdk/*', 'better-sqlite3'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', 'bench/results/**', '.millrace/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', 'bench/results/**', '.millrace/**', '.tmp/**'] },
   js.configs.recommended,
   { languageOptions: { globals: { ...globals.node } } },
   ...tseslint.configs.recommended,

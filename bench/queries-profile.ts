@@ -14,6 +14,7 @@
  */
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
+import { decodeMessageBody, encodeMessageBody } from '../src/core/message-body.js';
 import { computeStrip } from '../src/queries/compute/compute-strip.js';
 import { openDatasetFile } from '../src/queries/format/dataset-file-reader.js';
 import { decodeStripResult, emptyGrid, placeStrip } from '../src/queries/gather/assemble-grid.js';
@@ -53,7 +54,7 @@ for (let v = 0; v < views; v++) {
     const result = await computeStrip(task, data.blobs);
     phases.compute += performance.now() - t;
     t = performance.now();
-    const travelled: unknown = JSON.parse(JSON.stringify(result)); // what crossing a thread or process costs the strip
+    const travelled: unknown = decodeMessageBody(encodeMessageBody(result)); // what crossing a thread or process costs the strip
     phases.encodeStrips += performance.now() - t;
     t = performance.now();
     placeStrip(grid, plan.stripStarts[k]!, task, decodeStripResult(travelled, task).values);

@@ -7,8 +7,11 @@
  * fails, so results are checked here and the error names the path.
  */
 
-/** The first problem found, as `<path> is <what>`, or undefined when the value is plain JSON. */
-export function findJsonProblem(root: unknown, rootName = 'value'): string | undefined {
+/**
+ * The first problem found, as `<path> is <what>`, or undefined when the value is plain JSON.
+ * With `bytes`, `Uint8Array`s are fine too: queue messages carry them (core/message-body).
+ */
+export function findJsonProblem(root: unknown, rootName = 'value', options: { bytes?: boolean } = {}): string | undefined {
   const seen = new Set<object>();
   const stack: Array<{ value: unknown; path: string; leaving?: object }> = [{ value: root, path: rootName }];
   while (stack.length > 0) {
@@ -17,6 +20,7 @@ export function findJsonProblem(root: unknown, rootName = 'value'): string | und
       seen.delete(leaving);
       continue;
     }
+    if (options.bytes === true && value instanceof Uint8Array) continue;
     const problem = problemOf(value);
     if (problem !== undefined) return `${path} is ${problem}`;
     if (typeof value !== 'object' || value === null || typeof (value as { toJSON?: unknown }).toJSON === 'function') continue;

@@ -19,7 +19,11 @@ export interface OutgoingMessage {
   id?: string;
   /** What the message asks for, usually a task name. */
   name: string;
-  /** JSON-serialisable, small (bulk data goes by `BlobRef`). */
+  /**
+   * JSON-serialisable, and `Uint8Array`s (Buffers too) anywhere in it:
+   * bytes travel as bytes, not base64, and arrive as `Uint8Array`s,
+   * 8-byte aligned. Keep it small: bulk data goes by `BlobRef`.
+   */
   payload: unknown;
   /** 0 (lowest) to 9 (highest); higher is delivered first. @defaultValue 0 */
   priority?: number;

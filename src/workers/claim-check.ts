@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { MillraceError } from '../core/errors.js';
-import { decodeJson, encodeJson } from '../core/json-codec.js';
+import { bodyBytes, decodeMessageBody, encodeMessageBody, type MessageBody } from '../core/message-body.js';
 import type { BlobRef, BlobStore } from '../ports/blob-store.js';
 
 /** What a claimed payload looks like on the wire. */
@@ -19,23 +19,33 @@ export interface ClaimTicket {
 export const DEFAULT_CLAIM_CHECK_BYTES = 64 * 1024;
 
 /** Largest payload the claim-check will store (the blob store holds bulk data; this guards memory). */
-const MAX_CLAIMED_BYTES = 512 * 1024 * 1024;
+export const MAX_CLAIMED_BYTES = 512 * 1024 * 1024;
 
-/** Replaces a large value by a ticket; returns small values unchanged. */
+/**
+ * Replaces a large value by a ticket; returns small values unchanged. The
+ * result goes into JSON records (events), so a value carrying bytes is
+ * stored whatever its size.
+ */
 export async function checkIn(value: unknown, blobs: BlobStore, thresholdBytes = DEFAULT_CLAIM_CHECK_BYTES): Promise<unknown> {
   if (value === undefined) return value;
-  return JSON.parse(await checkInAsJson(value, blobs, thresholdBytes)) as unknown;
+  const body = await checkInAsBody(value, blobs, thresholdBytes);
+  return typeof body === 'string' ? JSON.parse(body) as unknown : JSON.parse(await claim(body, blobs)) as unknown;
 }
 
 /**
- * `checkIn`, returning the JSON text of the value or its ticket. Worker
- * threads send this text instead of the object: structured clone of a wide
- * object costs several times more than one string and a parse.
+ * `checkIn` for a queue message: the value or its ticket, encoded (JSON
+ * text, or a frame when it carries bytes, which a queue takes as they
+ * are). Worker threads send this instead of the object: structured clone
+ * of a wide object costs several times more than one string and a parse.
  */
-export async function checkInAsJson(value: unknown, blobs: BlobStore, thresholdBytes = DEFAULT_CLAIM_CHECK_BYTES): Promise<string> {
-  const json = encodeJson(value ?? null, { maxBytes: MAX_CLAIMED_BYTES });
-  if (Buffer.byteLength(json) <= thresholdBytes) return json;
-  const bytes = Buffer.from(json);
+export async function checkInAsBody(value: unknown, blobs: BlobStore, thresholdBytes = DEFAULT_CLAIM_CHECK_BYTES): Promise<MessageBody> {
+  const body = encodeMessageBody(value ?? null, { maxBytes: MAX_CLAIMED_BYTES });
+  return bodyBytes(body) <= thresholdBytes ? body : claim(body, blobs);
+}
+
+/** Stores a body under its content hash; returns the ticket's JSON. */
+async function claim(body: MessageBody, blobs: BlobStore): Promise<string> {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
   const digest = createHash('sha256').update(bytes).digest('hex');
   const ref = await blobs.put(`claims/${digest.slice(0, 2)}/${digest}`, bytes);
   return JSON.stringify({ $claim: ref } satisfies ClaimTicket);
@@ -48,7 +58,7 @@ export async function checkOut(value: unknown, blobs: BlobStore): Promise<unknow
   if (ref.store !== blobs.name) {
     throw new MillraceError('BLOB_NOT_FOUND', `payload is stored in blob store "${ref.store}" but this worker uses "${blobs.name}"`, { key: ref.key });
   }
-  return decodeJson(await blobs.get(ref), { maxBytes: MAX_CLAIMED_BYTES });
+  return decodeMessageBody(await blobs.get(ref), { maxBytes: MAX_CLAIMED_BYTES });
 }
 
 export function isClaimTicket(value: unknown): value is ClaimTicket {

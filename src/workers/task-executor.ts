@@ -13,7 +13,7 @@ import { toFailure } from '../core/failure.js';
 import { findJsonProblem } from '../core/json-shape.js';
 import type { Logger } from '../core/logger.js';
 import type { BlobStore } from '../ports/blob-store.js';
-import { checkInAsJson, checkOut } from './claim-check.js';
+import { checkInAsBody, checkOut } from './claim-check.js';
 import type { TaskContext, TaskDefinition } from './task-definition.js';
 import type { FromThread, RunRequest, ToThread, WireOutcome } from './thread-protocol.js';
 
@@ -26,7 +26,7 @@ export interface TaskExecutorDeps {
 /** Answers `run` and `abort` messages on `port` until the thread ends. */
 export function serveTasks(port: MessagePort, tasks: ReadonlyMap<string, TaskDefinition>, deps: TaskExecutorDeps): void {
   const running = new Map<number, (reason: string) => void>();
-  const send = (message: FromThread): void => port.postMessage(message);
+  const send = (message: FromThread): void => port.postMessage(message, transferables(message));
   let finished: Array<{ id: number; outcome: WireOutcome }> = [];
   // Busy time, not wall time, is what a run costs a thread (an await on I/O leaves it free for
   // others), counted from when an idle thread gets work, so start-up and idle chores are not billed to runs.
@@ -116,11 +116,11 @@ export function startTask(
       const input = await checkOut(request.input, deps.blobs);
       const output = await definition.handler(input, contextFor(request, deps, signal, onHeartbeat));
       // A task that returns nothing returns null.
-      const problem = output === undefined ? undefined : findJsonProblem(output, 'the result');
+      const problem = output === undefined ? undefined : findJsonProblem(output, 'the result', { bytes: true });
       if (problem !== undefined) {
         throw new MillraceError('TASK_OUTPUT_INVALID', `task "${request.name}" returned a value that cannot travel as JSON: ${problem}`, { taskId: request.taskId });
       }
-      end({ ok: true, outputJson: await checkInAsJson(output, deps.blobs, deps.claimCheckBytes) });
+      end({ ok: true, output: await checkInAsBody(output, deps.blobs, deps.claimCheckBytes) });
     } catch (error) {
       end(failed(error));
     }
@@ -147,4 +147,14 @@ function contextFor(request: RunRequest, deps: TaskExecutorDeps, signal: () => A
 
 function failed(error: unknown): WireOutcome {
   return { ok: false, failure: toFailure(error) };
+}
+
+/** Frames (outputs carrying bytes) move to the pool's thread instead of being copied: nothing here reads them again. */
+function transferables(message: FromThread): ArrayBuffer[] {
+  if (message.t !== 'done') return [];
+  const out: ArrayBuffer[] = [];
+  for (const { outcome } of message.results) {
+    if (outcome.ok && typeof outcome.output !== 'string' && outcome.output.byteOffset === 0 && outcome.output.byteLength === outcome.output.buffer.byteLength) out.push(outcome.output.buffer as ArrayBuffer);
+  }
+  return out;
 }

@@ -24,8 +24,9 @@
  * a second worker.
  */
 import { SystemClock, type Clock, type Timer } from '../core/clock.js';
-import { hasCode, messageOf } from '../core/errors.js';
-import type { TaskFailure } from '../core/failure.js';
+import { hasCode, messageOf, MillraceError } from '../core/errors.js';
+import { toFailure, type TaskFailure } from '../core/failure.js';
+import { containsBytes } from '../core/message-body.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { Log } from '../ports/log.js';
 import type { Consumer, Delivery, TaskQueue } from '../ports/task-queue.js';
@@ -260,6 +261,10 @@ export class TaskWorker {
   }
 
   private async settle(delivery: Delivery, payload: TaskPayload, outcome: TaskOutcome, durationMs: number): Promise<void> {
+    if (outcome.ok && !delivery.expectsReply && payload.resultQueue !== undefined && containsBytes(outcome.output)) {
+      // Replies carry bytes; a job's result is kept in its process's events, which are JSON.
+      outcome = { ok: false, failure: toFailure(new MillraceError('TASK_OUTPUT_INVALID', `task "${delivery.name}" returned binary data, which a process's events cannot hold: put the bytes in the blob store (ctx.blobs) and return the reference`, { taskId: payload.taskId })) };
+    }
     const result: TaskResult = { taskId: payload.taskId, name: delivery.name, attempt: payload.attempt ?? delivery.attempt, ok: outcome.ok, durationMs, ...(this.options.tag !== undefined ? { tag: this.options.tag } : {}) };
     if (outcome.ok) {
       result.output = outcome.output;

@@ -11,6 +11,7 @@
  * ```
  */
 import type { TaskFailure } from '../core/failure.js';
+import type { MessageBody } from '../core/message-body.js';
 import type { TaskInfo } from './task-definition.js';
 
 /** One task to run in a thread. */
@@ -46,8 +47,8 @@ export type FromThread =
   /** `busyMs`: how long the thread's event loop was busy since its previous `done` (the pool's run-time estimates). */
   | { t: 'done'; results: Array<{ id: number; outcome: WireOutcome }>; busyMs: number };
 
-/** An outcome as a thread sends it: the output as JSON text (see `checkInAsJson`). */
-export type WireOutcome = { ok: true; outputJson: string } | { ok: false; failure: TaskFailure };
+/** An outcome as a thread sends it: the output encoded, JSON text or a frame (see `checkInAsBody`); a frame is transferred, not copied. */
+export type WireOutcome = { ok: true; output: MessageBody } | { ok: false; failure: TaskFailure };
 
 /** What the pool hands every thread at start. */
 export interface ThreadData {

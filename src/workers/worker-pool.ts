@@ -39,8 +39,10 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { MillraceError } from '../core/errors.js';
 import { toFailure } from '../core/failure.js';
+import { decodeMessageBody } from '../core/message-body.js';
 import { startModuleThread } from '../core/module-thread.js';
 import { silentLogger, type Logger } from '../core/logger.js';
+import { MAX_CLAIMED_BYTES } from './claim-check.js';
 import type { TaskInfo } from './task-definition.js';
 import type { FromThread, RunRequest, TaskOutcome, ThreadData, ToThread } from './thread-protocol.js';
 
@@ -358,8 +360,8 @@ export class WorkerPool {
       if (outcome.ok) this.counters.completed++;
       else this.counters.failed++;
       thread.runs++;
-      // The text came from our own thread's encodeJson: already checked, so a plain parse.
-      run.resolve(outcome.ok ? { ok: true, output: JSON.parse(outcome.outputJson) as unknown } : outcome);
+      // The body came from our own thread's encoder: a text is already checked, so a plain parse.
+      run.resolve(outcome.ok ? { ok: true, output: typeof outcome.output === 'string' ? JSON.parse(outcome.output) as unknown : decodeMessageBody(outcome.output, TRUSTED_BODY_LIMITS) } : outcome);
     }
     if (!thread.retiring && !thread.recycling && this.dueForRecycling(thread)) this.recycle(thread);
     if (thread.retiring && thread.pending.size === 0) void this.retire(thread);
@@ -455,6 +457,9 @@ export class WorkerPool {
 }
 
 function noCleanup(): void {}
+
+/** Outputs from our own threads: as large as the claim-check lets a value be. */
+const TRUSTED_BODY_LIMITS = { maxBytes: MAX_CLAIMED_BYTES };
 
 function validSize(size: number): number {
   if (!Number.isInteger(size) || size < 1 || size > 1024) {

@@ -89,6 +89,17 @@ describe('TaskWorker', () => {
     const reply = await queue.request('tasks', { name: 'add', payload: { taskId: 'p/req/0', input: { a: 20, b: 22 } } }, { timeoutMs: 10_000 });
     assert.deepEqual((reply as TaskResult).output, { sum: 42 });
   });
+
+  it('carries bytes both ways in a reply, and fails a job task whose result carries bytes, since events are JSON', async () => {
+    const reply = await queue.request('tasks', { name: 'echo', payload: { taskId: 'p/bytes/0', input: { png: new Uint8Array([137, 80, 78, 71]) } } }, { timeoutMs: 10_000 });
+    const png = ((reply as TaskResult).output as { png: Uint8Array }).png;
+    assert.ok(png instanceof Uint8Array);
+    assert.deepEqual([...png], [137, 80, 78, 71]);
+    const [result] = await runAndCollect('r.bytes', [{ name: 'echo', taskId: 'p/bytes/1', input: new Uint8Array([1]) }]);
+    assert.equal(result!.ok, false);
+    assert.equal(result!.failure?.type, 'TASK_OUTPUT_INVALID');
+    assert.match(result!.failure!.message, /returned binary data, which a process's events cannot hold: put the bytes in the blob store/);
+  });
 });
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {

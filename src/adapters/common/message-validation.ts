@@ -7,6 +7,7 @@
 import { MillraceError } from '../../core/errors.js';
 import { randomFillSync } from 'node:crypto';
 import { encodeJson } from '../../core/json-codec.js';
+import { encodeMessageBody, type MessageBody } from '../../core/message-body.js';
 import { QUEUE_NAME_PATTERN } from '../../ports/task-queue.js';
 import type { ConsumeOptions, OutgoingMessage } from '../../ports/task-queue.js';
 import type { PreparedMessage } from './queue-store.js';
@@ -84,7 +85,7 @@ function prepareOne(queue: string, message: OutgoingMessage, defaultMaxAttempts:
   return {
     id,
     name: message.name,
-    payloadJson: encodePayload(message.payload, queue, id),
+    body: encodePayload(message.payload, queue, id),
     priority,
     delayMs: Math.ceil(delayMs),
     maxAttempts,
@@ -131,10 +132,14 @@ let sequence = 0;
 const randomPool = Buffer.alloc(4096);
 let poolOffset = randomPool.length;
 
-/** `encodeJson`, with the odd values `JSON.stringify` throws on (BigInt) reported as codec errors too. */
-export function encodePayload(payload: unknown, queue: string, id: string): string {
+/** `encodeMessageBody`, with the odd values `JSON.stringify` throws on (BigInt) reported as codec errors too. */
+export function encodePayload(payload: unknown, queue: string, id: string): MessageBody {
+  return withMessageContext(() => encodeMessageBody(payload), queue, id);
+}
+
+function withMessageContext<T>(encode: () => T, queue: string, id: string): T {
   try {
-    return encodeJson(payload);
+    return encode();
   } catch (error) {
     if (error instanceof MillraceError) throw new MillraceError(error.code, `message ${id}: ${error.message}`, { ...error.details, queue, messageId: id });
     throw new MillraceError('CODEC_INVALID_JSON', `message ${id}: payload has no JSON form: ${(error as Error).message}`, { queue, messageId: id }, { cause: error });
@@ -149,7 +154,7 @@ function encodeHeaders(headers: Record<string, string> | undefined, queue: strin
   for (const [key, value] of entries) {
     if (typeof value !== 'string') invalid(queue, id, `header ${key} must be a string`);
   }
-  return encodePayload(headers, queue, id);
+  return withMessageContext(() => encodeJson(headers), queue, id);
 }
 
 function invalid(queue: string, id: string | undefined, reason: string): never {

@@ -16,14 +16,15 @@
  *   (delayed)                           expiry after maxAttempts ──► dead letter
  * ```
  */
+import type { MessageBody } from '../../core/message-body.js';
 import type { DeadLetter, QueueStats } from '../../ports/task-queue.js';
 
 /** A validated message, payload already encoded, ready to store. */
 export interface PreparedMessage {
   id: string;
   name: string;
-  /** `encodeJson` output: stores keep text, so every read is a fresh copy. */
-  payloadJson: string;
+  /** `encodeMessageBody` output (JSON text, or a frame when the payload carries bytes): stores keep it encoded, so every read is a fresh copy. */
+  body: MessageBody;
   priority: number;
   delayMs: number;
   maxAttempts: number;

@@ -39,7 +39,7 @@ export function prepareReply(replyTo: string, requestId: string, payload: unknow
   return {
     id,
     name: REPLY_NAME,
-    payloadJson: encodePayload(payload, replyTo, id),
+    body: encodePayload(payload, replyTo, id),
     priority: 9,
     delayMs: 0,
     maxAttempts: 5,

@@ -9,6 +9,7 @@
 import type { Clock } from '../../core/clock.js';
 import { MillraceError } from '../../core/errors.js';
 import { decodeJson } from '../../core/json-codec.js';
+import { decodeMessageBody } from '../../core/message-body.js';
 import type { DeadLetter, QueueStats } from '../../ports/task-queue.js';
 import type { LeaseRequest, LeaseTarget, LeasedMessage, NackCommand, PreparedMessage, QueueStore } from '../common/queue-store.js';
 
@@ -186,7 +187,7 @@ export class MemoryQueueStore implements QueueStore {
     for (const dead of this.rows(queue).dead.values()) {
       if (out.length >= limit) break;
       const { row } = dead;
-      out.push({ id: row.id, queue, name: row.name, payload: decodeJson(row.payloadJson), attempts: row.attempt, reason: dead.reason, deadAt: dead.deadAt });
+      out.push({ id: row.id, queue, name: row.name, payload: decodeMessageBody(row.body), attempts: row.attempt, reason: dead.reason, deadAt: dead.deadAt });
     }
     return out;
   }
@@ -277,7 +278,7 @@ function newRow(queue: string, message: PreparedMessage, seq: number, publishedA
     seq,
     id: message.id,
     name: message.name,
-    payloadJson: message.payloadJson,
+    body: message.body,
     priority: message.priority,
     delayMs: message.delayMs,
     maxAttempts: message.maxAttempts,
@@ -297,7 +298,7 @@ function toLeased(row: Row, leaseUntil: number): LeasedMessage {
     handle: row.seq,
     attempt: row.attempt,
     name: row.name,
-    payload: decodeJson(row.payloadJson),
+    payload: decodeMessageBody(row.body),
     priority: row.priority,
     maxAttempts: row.maxAttempts,
     headers: row.headersJson === null ? {} : (decodeJson(row.headersJson) as Record<string, string>),

@@ -11,6 +11,7 @@ import type Database from 'better-sqlite3';
 import type { Clock } from '../../core/clock.js';
 import { MillraceError, messageOf } from '../../core/errors.js';
 import { decodeJson } from '../../core/json-codec.js';
+import { decodeMessageBody } from '../../core/message-body.js';
 import type { Logger } from '../../core/logger.js';
 import type { DeadLetter, QueueStats } from '../../ports/task-queue.js';
 import type { LeaseRequest, LeaseTarget, LeasedMessage, NackCommand, PreparedMessage, QueueStore } from '../common/queue-store.js';
@@ -28,7 +29,8 @@ interface LeasedRow {
   seq: number;
   id: string;
   name: string;
-  payload: string;
+  /** JSON text, or a frame (BLOB) when the payload carries bytes: SQLite keeps either in the TEXT column. */
+  payload: string | Buffer;
   headers: string | null;
   priority: number;
   attempt: number;
@@ -40,7 +42,7 @@ interface LeasedRow {
 interface DeadRow {
   id: string;
   name: string;
-  payload: string;
+  payload: string | Buffer;
   attempts: number;
   reason: string;
   deadAt: number;
@@ -74,7 +76,7 @@ export class SqliteQueueStore implements QueueStore {
     this.insertBatch = this.commits.atomic((queue, messages, now) => {
       for (const m of messages) {
         const state = m.delayMs > 0 ? sql.STATE_DELAYED : sql.STATE_READY;
-        s.INSERT_MESSAGE.run(queue, m.id, m.name, m.payloadJson, m.headersJson, m.priority, state, m.delayMs > 0 ? now + m.delayMs : 0, m.maxAttempts, now, m.replyTo);
+        s.INSERT_MESSAGE.run(queue, m.id, m.name, m.body, m.headersJson, m.priority, state, m.delayMs > 0 ? now + m.delayMs : 0, m.maxAttempts, now, m.replyTo);
       }
     });
     this.deadLetterOne = this.commits.atomic((seq, reason, now) => {
@@ -230,7 +232,7 @@ export class SqliteQueueStore implements QueueStore {
     let payload: unknown;
     let headers: Record<string, string>;
     try {
-      payload = decodeJson(row.payload);
+      payload = decodeMessageBody(row.payload);
       headers = row.headers === null ? {} : (decodeJson(row.headers) as Record<string, string>);
     } catch (error) {
       this.deadLetterOne(row.seq, `undecodable message: ${messageOf(error)}`, now);
@@ -267,11 +269,11 @@ function leaseLost(target: LeaseTarget): MillraceError {
   });
 }
 
-function decodeOrRaw(text: string): unknown {
+function decodeOrRaw(body: string | Buffer): unknown {
   try {
-    return decodeJson(text);
+    return decodeMessageBody(body);
   } catch {
     // An operator inspecting a corrupt dead letter still wants to see what was there.
-    return text;
+    return typeof body === 'string' ? body : body.toString('base64');
   }
 }

@@ -15,6 +15,7 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { messageOf } from '../../core/errors.js';
 import { decodeJson } from '../../core/json-codec.js';
+import { decodeMessageBody } from '../../core/message-body.js';
 import type { Logger } from '../../core/logger.js';
 import type { Consumer } from '../../ports/task-queue.js';
 import type { ReplyHandler } from '../common/request-reply.js';
@@ -84,7 +85,7 @@ export class ReplyConsumer implements Consumer {
     try {
       const headersText = message.properties.headers?.[USER_HEADERS_HEADER] as unknown;
       const headers = typeof headersText === 'string' || Buffer.isBuffer(headersText) ? (decodeJson(headersText) as Record<string, string>) : {};
-      void this.handler({ headers, payload: decodeJson(message.content) }).catch(() => undefined);
+      void this.handler({ headers, payload: decodeMessageBody(message.content) }).catch(() => undefined);
     } catch (error) {
       this.logger.debug({ queue: this.queue, err: messageOf(error) }, 'dropped a reply that does not decode');
     }

@@ -2,7 +2,9 @@
  * @module adapters/rabbitmq/rabbitmq-wire
  * How a message looks on the broker, and how a delivery is read back.
  *
- * - body: the payload's JSON text (`content-type: application/json`);
+ * - body: the payload's JSON text (`content-type: application/json`), or
+ *   for a payload that carries bytes a frame (`application/vnd.millrace.frame`,
+ *   core/message-body);
  * - properties: `message-id` = id, `type` = name, `priority`, `timestamp`
  *   = publish time in epoch **milliseconds** (not the AMQP spec's seconds:
  *   the port promises milliseconds), `reply-to` (requests), `delivery-mode`
@@ -25,6 +27,7 @@
  */
 import type { Message, Options } from 'amqplib';
 import { decodeJson } from '../../core/json-codec.js';
+import { decodeMessageBody } from '../../core/message-body.js';
 import { messageOf } from '../../core/errors.js';
 import type { PreparedMessage } from '../common/queue-store.js';
 
@@ -33,6 +36,8 @@ export const MAX_ATTEMPTS_HEADER = 'x-millrace-max-attempts';
 export const USER_HEADERS_HEADER = 'x-millrace-headers';
 export const DEAD_REASON_HEADER = 'x-millrace-dead-reason';
 export const DEAD_AT_HEADER = 'x-millrace-dead-at';
+const JSON_CONTENT = 'application/json';
+const FRAME_CONTENT = 'application/vnd.millrace.frame';
 
 /** One message ready for `channel.publish` on the default exchange. */
 export interface WireMessage {
@@ -79,8 +84,8 @@ export function encodeMessage(routingKey: string, message: PreparedMessage, fiel
   if (message.headersJson !== null) headers[USER_HEADERS_HEADER] = message.headersJson;
   return {
     routingKey,
-    content: Buffer.from(message.payloadJson, 'utf8'),
-    options: publishOptions(message.id, message.name, message.priority, headers, fields),
+    content: typeof message.body === 'string' ? Buffer.from(message.body, 'utf8') : message.body,
+    options: publishOptions(message.id, message.name, message.priority, headers, fields, typeof message.body === 'string' ? JSON_CONTENT : FRAME_CONTENT),
   };
 }
 
@@ -100,18 +105,19 @@ export function copyMessage(routingKey: string, message: Message, headers: Recor
       typeof priority === 'number' ? priority : 0,
       { ...kept, ...headers, [ATTEMPTS_HEADER]: fields.attempts },
       fields,
+      message.properties.contentType === FRAME_CONTENT ? FRAME_CONTENT : JSON_CONTENT,
     ),
   };
 }
 
-function publishOptions(id: string | undefined, name: string | undefined, priority: number, headers: Record<string, unknown>, fields: WireFields): Options.Publish {
+function publishOptions(id: string | undefined, name: string | undefined, priority: number, headers: Record<string, unknown>, fields: WireFields, contentType: string): Options.Publish {
   const options: Options.Publish = {
     messageId: id,
     type: name,
     priority,
     timestamp: fields.publishedAt,
     persistent: true,
-    contentType: 'application/json',
+    contentType,
     mandatory: fields.mandatory,
   };
   if (Object.keys(headers).length > 0) options.headers = headers;
@@ -137,7 +143,7 @@ export function decodeMessage(message: Message, defaultMaxAttempts: number, now:
       value: {
         id,
         name: properties.type,
-        payload: decodeJson(message.content),
+        payload: decodeMessageBody(message.content),
         priority: Math.min(9, Math.max(0, Math.trunc(priority))),
         attempts: Math.max(0, attempts),
         maxAttempts: Math.max(1, maxAttempts),

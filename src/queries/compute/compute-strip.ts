@@ -33,7 +33,7 @@ export async function computeStrip(task: StripTask, blobs: BlobStore, now: () =>
   }
   const values = new Float32Array(slots);
   for (let k = 0; k < slots; k++) values[k] = out[k]! / task.fileCount;
-  return { strip: task.strip, width: task.width, height: task.height, values: Buffer.from(values.buffer).toString('base64'), bytesRead, ranges };
+  return { strip: task.strip, width: task.width, height: task.height, values: new Uint8Array(values.buffer), bytesRead, ranges };
 }
 
 /** One file's value per slot: its max, sum or mean over the base cells of the cells in the slot (0 where none). */

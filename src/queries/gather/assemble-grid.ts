@@ -17,13 +17,17 @@ export function emptyGrid(rt: AxisSlots, mz: AxisSlots): QueryGrid {
 /** Decodes and checks a strip's answer. @throws `TASK_FAILED` when it does not match its task */
 export function decodeStripResult(value: unknown, task: StripTask): { values: Float32Array; bytesRead: number; ranges: number } {
   const r = value as Partial<StripResult> | null;
-  const bytes = typeof r?.values === 'string' ? Buffer.from(r.values, 'base64') : undefined;
+  const bytes = r?.values instanceof Uint8Array ? r.values : undefined;
   if (r === null || r.strip !== task.strip || r.width !== task.width || r.height !== task.height || bytes === undefined || bytes.length !== task.width * task.height * 4) {
     throw new MillraceError('TASK_FAILED', `strip ${task.strip} of query ${task.queryId}: the answer does not match the task (${task.width}×${task.height} slots)`, { queryId: task.queryId, strip: task.strip });
   }
-  const values = new Float32Array(task.width * task.height);
-  new Uint8Array(values.buffer).set(bytes);
-  return { values, bytesRead: Number(r.bytesRead) || 0, ranges: Number(r.ranges) || 0 };
+  return { values: float32View(bytes), bytesRead: Number(r.bytesRead) || 0, ranges: Number(r.ranges) || 0 };
+}
+
+/** The bytes as float32s: a view where they are aligned (queues hand them out so), a copy where not. */
+export function float32View(bytes: Uint8Array): Float32Array {
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  return new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
 }
 
 /** Copies a strip's block (`height` rows of `width`) into the grid at RT slot `start`. */

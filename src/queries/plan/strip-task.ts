@@ -56,12 +56,12 @@ export interface StripTask {
   files: StripFile[];
 }
 
-/** What a worker answers: the strip's slot values, `height` rows of `width`, float32 little-endian, base64. */
+/** What a worker answers: the strip's slot values, `height` rows of `width`, as the bytes of float32 little-endian (queues carry bytes as they are). */
 export interface StripResult {
   strip: number;
   width: number;
   height: number;
-  values: string;
+  values: Uint8Array;
   bytesRead: number;
   ranges: number;
 }

@@ -111,8 +111,9 @@ export function createQueueStripRunner(options: QueueStripRunnerOptions): StripR
         throw run.signal?.aborted === true ? abortReason(run.signal, error) : error;
       }
       const result = reply as { ok?: unknown; output?: { png?: unknown }; failure?: TaskFailure };
-      if (result?.ok !== true || typeof result.output?.png !== 'string') throw failureError({ queryId: 'render', strip: -1 } as StripTask, result?.failure);
-      return Buffer.from(result.output.png, 'base64');
+      const png = result?.ok === true ? result.output?.png : undefined;
+      if (!(png instanceof Uint8Array)) throw failureError({ queryId: 'render', strip: -1 } as StripTask, result?.failure);
+      return Buffer.from(png.buffer, png.byteOffset, png.byteLength);
     },
   };
 

@@ -167,7 +167,7 @@ export class QueryService {
   }
 
   private async compute(query: NormalisedQuery, options: { signal?: AbortSignal; deadlineAt: number; client: string; pngPixels: number }): Promise<QueryResult> {
-    // Memory held: the grid (float32), strip answers as base64 and decoded (~3×), and the PNG's pixels.
+    // Memory held: the grid (float32), strip answers as they arrive and as placed (~2×), and the PNG's pixels.
     const cost = query.width * query.height * 16 + options.pngPixels * 3;
     const permit = await this.admission.admit(cost, options.client, options.signal);
     try {

@@ -6,7 +6,7 @@
  * `TaskResult`. Retries are quick (a query's deadline is seconds) and never
  * for failures a retry cannot fix.
  *
- * Strip answers are a few hundred kilobytes of JSON: give the pool a
+ * Strip answers are a few hundred kilobytes: give the pool a
  * claim-check threshold above that (`claimCheckBytes` of 16 MiB), or
  * answers take a detour through the blob store.
  *
@@ -29,7 +29,7 @@ export const stripTask = defineTask<unknown, StripResult>(STRIP_TASK, (input, co
 });
 
 /** Encodes a PNG off the gatherer's thread (see render/render-task). */
-export const renderTask = defineTask<unknown, { png: string }>(RENDER_TASK, (input) => runRenderTask(input), {
+export const renderTask = defineTask<unknown, { png: Uint8Array }>(RENDER_TASK, (input) => runRenderTask(input), {
   retry: { maxAttempts: 2, initialDelayMs: 5, maxDelayMs: 50, nonRetryable: ['QUERY_INVALID'] },
   timeoutMs: 60_000,
 });

@@ -95,6 +95,36 @@ export function publishingCases(harness: HarnessFactory): void {
       await queue.publish('Ok.name_with-all:chars', { name: 'n', payload: 1 });
     }));
 
+  void it('carries bytes as bytes: aligned, a fresh copy on every delivery, kept in dead letters', () =>
+    withHarness(harness, async ({ queue }) => {
+      const q = queueName('bytes');
+      const floats = Float32Array.of(1.5, -2, 1e30);
+      const payload = { label: 'grid', values: new Uint8Array(floats.buffer), more: [Buffer.from('hi'), new Uint8Array(0)], n: 3 };
+      await queue.publish(q, { id: 'b-1', name: 'bytes', payload, maxAttempts: 2 });
+      const seen: Array<{ floats: number[]; aligned: boolean; rest: unknown[] }> = [];
+      const consumer = queue.consume(q, async (d) => {
+        const p = d.payload as { label: string; values: Uint8Array; more: Uint8Array[]; n: number };
+        assert.ok(p.values instanceof Uint8Array && p.more[0] instanceof Uint8Array);
+        seen.push({ floats: [...new Float32Array(p.values.slice().buffer)], aligned: p.values.byteOffset % 8 === 0, rest: [Buffer.from(p.more[0]!).toString(), p.more[1]!.length, p.label, p.n] });
+        p.values.fill(0); // a handler that scribbles on its copy must not change the next delivery's
+        throw new Error('again');
+      }, { concurrency: 1 });
+      await waitFor(async () => (await queue.stats(q)).deadLettered === 1, 'the dead letter');
+      await consumer.stop();
+      assert.deepEqual(seen, [1, 2].map(() => ({ floats: [...floats], aligned: true, rest: ['hi', 0, 'grid', 3] })), 'both deliveries whole and aligned (a Float32Array view needs no copy)');
+      const [dead] = await queue.deadLetters(q);
+      assert.deepEqual([...(dead!.payload as { values: Uint8Array }).values], [...new Uint8Array(floats.buffer)]);
+      const answer = await (async () => {
+        const server = queue.consume(q, async (d) => d.reply({ png: Buffer.from([137, 80, 78, 71]), of: d.payload }), { concurrency: 1 });
+        try {
+          return await queue.request(q, { name: 'draw', payload: new Uint8Array([1, 2, 3]) }, { timeoutMs: 5000 }) as { png: Uint8Array; of: Uint8Array };
+        } finally {
+          await server.stop();
+        }
+      })();
+      assert.deepEqual([[...answer.png], [...answer.of]], [[137, 80, 78, 71], [1, 2, 3]]);
+    }));
+
   void it('refuses payloads with no safe JSON form before storing anything', () =>
     withHarness(harness, async ({ queue }) => {
       const q = queueName('payload');
@@ -105,6 +135,7 @@ export function publishingCases(harness: HarnessFactory): void {
       await rejectsWith(queue.publish(q, { name: 'n', payload: undefined }), 'CODEC_INVALID_JSON');
       await rejectsWith(queue.publish(q, { name: 'n', payload: 10n }), 'CODEC_INVALID_JSON');
       await rejectsWith(queue.publish(q, { name: 'n', payload: circular }), 'CODEC_TOO_DEEP');
+      await rejectsWith(queue.publish(q, { name: 'n', payload: { $bytes: 0, data: new Uint8Array(1) } }), 'CODEC_FORBIDDEN_KEY');
       await rejectsWith(queue.publish(q, { name: 'n', payload: 1, headers: { n: 2 as unknown as string } }), 'QUEUE_MESSAGE_INVALID');
       await rejectsWith(queue.publish(q, { name: '', payload: 1 }), 'QUEUE_MESSAGE_INVALID');
       assert.deepEqual(await queue.stats(q), { ready: 0, delayed: 0, inFlight: 0, deadLettered: 0, redelivered: 0 });

@@ -2,9 +2,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PNG } from 'pngjs';
+import { decodeMessageBody, encodeMessageBody } from '../../../src/core/message-body.js';
 import { renderPng } from '../../../src/queries/render/render-png.js';
 import { renderBinary, renderJson } from '../../../src/queries/render/render-points.js';
-import { COLOUR_TABLE } from '../../../src/queries/render/colour-map.js';
+import { COLOUR_TABLE, colourIndices } from '../../../src/queries/render/colour-map.js';
 import { renderTaskOf, runRenderTask } from '../../../src/queries/render/render-task.js';
 import type { NormalisedQuery, QueryGrid, QueryResult } from '../../../src/queries/query/query-types.js';
 
@@ -39,6 +40,34 @@ describe('render', () => {
     assert.equal(entry(pixel(log, 1, 1)), 1 + Math.round((Math.log1p(1) / Math.log1p(100)) * 254));
   });
 
+  it("log scale gives exactly the formula's entry for every value, however the values spread", () => {
+    let seed = 11;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const values = Float32Array.from({ length: 20_000 }, (_, k) => (k % 3 === 0 ? 0 : Math.expm1(random() * 16)));
+    values.set([1e-30, 1e-44, -5, Number.NaN, 0.5, 0.5000001], 0);
+    const top = values.reduce((a, b) => (b > a ? b : a), 0);
+    const indices = colourIndices(values, 'log');
+    values.forEach((v, k) => assert.equal(indices[k], v > 0 ? 1 + Math.round((Math.log1p(v) / Math.log1p(top)) * 254) : 0, `value ${v}`));
+  });
+
+  it("every pixel shows its slot, whatever the grid's size against the image's", () => {
+    let seed = 5;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (const [nRt, nMz, width, height] of [[3, 2, 7, 5], [29, 300, 512, 512], [600, 40, 256, 100], [1, 1, 9, 9], [64, 64, 64, 64]] as const) {
+      const values = Float32Array.from({ length: nRt * nMz }, () => (random() < 0.3 ? 0 : random() * 1000));
+      const g: QueryGrid = { rt: { min: 0, max: 1, n: nRt }, mz: { min: 0, max: 1, n: nMz }, values };
+      const indices = colourIndices(values, 'log');
+      const png = PNG.sync.read(renderPng(g, width, height, 'log'));
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          const slot = (nMz - 1 - Math.floor((y * nMz) / height)) * nRt + Math.floor((x * nRt) / width);
+          const entry = indices[slot]!;
+          assert.deepEqual(pixel(png, x, y), [...COLOUR_TABLE.subarray(entry * 3, entry * 3 + 3)], `${nRt}×${nMz} grid as ${width}×${height}: pixel ${x},${y}`);
+        }
+      }
+    }
+  });
+
   it('JSON gives axes and values for heatmaps, X/Y points for chromatograms', () => {
     const heat = JSON.parse(renderJson(result).toString()) as { rt: unknown; values: number[] };
     assert.deepEqual(heat.rt, { min: 0, max: 30, n: 3 });
@@ -60,8 +89,8 @@ describe('render', () => {
   });
 
   it('a render task (for a worker thread) draws the same PNG, and refuses a malformed one', () => {
-    const { png } = runRenderTask(JSON.parse(JSON.stringify(renderTaskOf(grid, 6, 4, 'log'))));
-    assert.deepEqual(Buffer.from(png, 'base64'), renderPng(grid, 6, 4, 'log'));
+    const { png } = runRenderTask(decodeMessageBody(encodeMessageBody(renderTaskOf(grid, 6, 4, 'log'))));
+    assert.deepEqual(Buffer.from(png), renderPng(grid, 6, 4, 'log'));
     assert.throws(() => runRenderTask({ ...renderTaskOf(grid, 6, 4, 'log'), rtSlots: 4 }), { code: 'QUERY_INVALID', message: /render task: malformed/ });
     assert.throws(() => runRenderTask({ ...renderTaskOf(grid, 6, 4, 'log'), scale: 'cubic' }), { code: 'QUERY_INVALID' });
   });
