@@ -52,6 +52,7 @@ import {
 } from './blob-file-format.js';
 import { errorCode, fsyncDirectory, isInside, readExactly, removeStaleTemps } from './blob-file-io.js';
 import { writeBlobContent } from './blob-file-writer.js';
+import { ReadHandleCache } from './read-handle-cache.js';
 
 /** Options for {@link FileBlobStore}. */
 export interface FileBlobStoreOptions {
@@ -89,6 +90,8 @@ export class FileBlobStore implements BlobStore {
   private readonly root: string;
   private readonly tmpRoot: string;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Kept open for ranged reads; see read-handle-cache for how long a deleted blob may still be read. */
+  private readonly readHandles = new ReadHandleCache();
   private closed = false;
 
   constructor(options: FileBlobStoreOptions) {
@@ -150,15 +153,13 @@ export class FileBlobStore implements BlobStore {
           key: ref.key, offset, length, size: ref.size,
         });
       }
-      const handle = await this.openForRead(path, ref);
-      try {
+      this.assertOwnRef(ref); // before the cache: a handle kept for this key must not serve another store's ref
+      return this.readHandles.use(ref.key, ref.sha256, () => this.openForRead(path, ref), async (handle) => {
         const bytes = await readExactly(handle, BLOB_HEADER_BYTES + offset, length);
         // The size was checked at open; a short read means the file shrank since.
         if (bytes.length !== length) throw sizeMismatch(ref, offset + bytes.length);
         return bytes;
-      } finally {
-        await handle.close();
-      }
+      });
     });
   }
 
@@ -193,9 +194,11 @@ export class FileBlobStore implements BlobStore {
     return this.track(async () => {
       const path = this.pathFor(key);
       const directory = dirname(path);
+      this.readHandles.forget(key);
       if (!(await this.directoryInside(directory, key))) return;
       try {
         await rm(path); // unlink never follows a symlink: a planted link is removed, not its target
+        this.readHandles.forget(key); // a range read may have opened it meanwhile
       } catch (error) {
         if (errorCode(error) === 'ENOENT') return;
         throw error;
@@ -209,6 +212,7 @@ export class FileBlobStore implements BlobStore {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.allSettled([...this.inFlight]);
+    this.readHandles.clear();
   }
 
   /** Steps 5–6 of the write protocol (see the module comment). */
@@ -272,11 +276,7 @@ export class FileBlobStore implements BlobStore {
 
   /** Opens the blob a ref names and checks the stored size, for `get` and `getRange`. */
   private async openForRead(path: string, ref: BlobRef): Promise<FileHandle> {
-    if (ref.store !== this.name) {
-      throw new MillraceError('BLOB_NOT_FOUND', `ref for "${ref.key}" belongs to store "${ref.store}", not "${this.name}"`, {
-        key: ref.key, store: ref.store,
-      });
-    }
+    this.assertOwnRef(ref);
     const handle = await this.openBlob(path, ref.key);
     if (handle === undefined) throw new MillraceError('BLOB_NOT_FOUND', `no blob "${ref.key}"`, { key: ref.key });
     try {
@@ -286,6 +286,14 @@ export class FileBlobStore implements BlobStore {
     } catch (error) {
       await handle.close();
       throw error;
+    }
+  }
+
+  private assertOwnRef(ref: BlobRef): void {
+    if (ref.store !== this.name) {
+      throw new MillraceError('BLOB_NOT_FOUND', `ref for "${ref.key}" belongs to store "${ref.store}", not "${this.name}"`, {
+        key: ref.key, store: ref.store,
+      });
     }
   }
 

@@ -36,41 +36,58 @@ export async function computeStrip(task: StripTask, blobs: BlobStore, now: () =>
   return { strip: task.strip, width: task.width, height: task.height, values: new Uint8Array(values.buffer), bytesRead, ranges };
 }
 
-/** One file's value per slot: its max, sum or mean over the base cells of the cells in the slot (0 where none). */
+/**
+ * One file's value per slot: its max, sum or mean over the base cells of
+ * the cells in the slot (0 where none). One loop an aggregate, over
+ * precomputed slot offsets: this is every cell a query reads, and a test
+ * of the aggregate or of the column's slot a cell was a third of it.
+ */
 function aggregateFile(task: StripTask, file: StripFile, reads: Uint8Array[]): Float64Array {
   const { geometry: g, i, j } = file;
   const w = task.width;
   const acc = new Float64Array(w * task.height);
   const mean = task.aggregate === 'mean';
-  const count = mean ? new Float64Array(acc.length) : undefined;
   const max = task.aggregate === 'max';
+  const count = mean ? new Float64Array(acc.length) : undefined;
   const colBase = file.c0 * g.tileCols;
-  const spans = mean ? file.colSlots.map((_, k) => colSpan(g, j, colBase + k)) : [];
+  // Per column: where its m/z slot's row starts in `acc`, or -1 when it is outside the view.
+  const colOffsets = Int32Array.from(file.colSlots, (mzSlot) => (mzSlot < 0 ? -1 : mzSlot * w));
+  const spans = mean ? Float64Array.from(file.colSlots, (_, k) => colSpan(g, j, colBase + k)) : undefined;
   for (let band = file.b0; band < file.b1; band++) {
     const tiles = decodeBand(reads[band - file.b0]!, g, i, j, band, file.c0, file.c1, file.ref.key);
     const rows = bandRows(g, i, band);
-    tiles.forEach((tile, t) => {
+    for (let t = 0; t < tiles.length; t++) {
+      const tile = tiles[t]!;
       const c = file.c0 + t;
       const width = tileWidth(g, j, c);
       const firstCol = c * g.tileCols - colBase;
       for (let r = 0; r < rows; r++) {
         const slot = file.rowSlots[(band - file.b0) * g.tileRows + r]!;
         if (slot < 0) continue;
-        const rowWeight = mean ? rowSpan(g, i, band * g.tileRows + r) : 0;
-        for (let k = 0; k < width; k++) {
-          const mzSlot = file.colSlots[firstCol + k]!;
-          if (mzSlot < 0) continue;
-          const at = mzSlot * w + slot;
-          const v = tile[r * width + k]!;
-          if (max) {
-            if (v > acc[at]!) acc[at] = v;
-          } else {
-            acc[at] = acc[at]! + v;
-            if (count !== undefined) count[at] = count[at]! + rowWeight * spans[firstCol + k]!;
+        const cells = r * width;
+        if (max) {
+          for (let k = 0; k < width; k++) {
+            const offset = colOffsets[firstCol + k]!;
+            if (offset < 0) continue;
+            const v = tile[cells + k]!;
+            if (v > acc[offset + slot]!) acc[offset + slot] = v;
+          }
+        } else if (count === undefined) {
+          for (let k = 0; k < width; k++) {
+            const offset = colOffsets[firstCol + k]!;
+            if (offset >= 0) acc[offset + slot] = acc[offset + slot]! + tile[cells + k]!;
+          }
+        } else {
+          const rowWeight = rowSpan(g, i, band * g.tileRows + r);
+          for (let k = 0; k < width; k++) {
+            const offset = colOffsets[firstCol + k]!;
+            if (offset < 0) continue;
+            acc[offset + slot] = acc[offset + slot]! + tile[cells + k]!;
+            count[offset + slot] = count[offset + slot]! + rowWeight * spans![firstCol + k]!;
           }
         }
       }
-    });
+    }
   }
   if (count !== undefined) for (let k = 0; k < acc.length; k++) acc[k] = count[k]! > 0 ? acc[k]! / count[k]! : 0;
   return acc;
