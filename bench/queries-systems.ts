@@ -78,7 +78,8 @@ interface Child {
 
 function start(args: string[], env: Record<string, string>): Child {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('MILLRACE_')));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // 16 I/O threads, as the installed `millrace` launcher gives (bin/millrace.cjs); tsx loads modules through the pool, so it is set here.
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { UV_THREADPOOL_SIZE: '16', ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));

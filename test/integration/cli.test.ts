@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createTempDir } from '../helpers/temp-dir.js';
 
 const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
@@ -19,6 +20,26 @@ describe('millrace CLI', () => {
     const workerHelp = millrace('worker', '--help');
     assert.equal(workerHelp.status, 0);
     assert.match(workerHelp.stdout, /--concurrency/);
+  });
+
+  it('the installed launcher (bin/millrace.cjs) runs the CLI with 16 I/O threads unless UV_THREADPOOL_SIZE says otherwise', () => {
+    const dir = createTempDir();
+    try {
+      // A CommonJS preload runs before the launcher and reports what the process ran with.
+      const report = dir.file('report.cjs');
+      writeFileSync(report, "process.on('exit', () => process.stderr.write('threads=' + process.env.UV_THREADPOOL_SIZE))");
+      const launcher = new URL('../../bin/millrace.cjs', import.meta.url).pathname;
+      const run = (env: NodeJS.ProcessEnv): { stdout: string; stderr: string } => {
+        const { UV_THREADPOOL_SIZE: _, ...inherited } = process.env;
+        return spawnSync(process.execPath, ['-r', report, launcher, '--version'], { encoding: 'utf8', env: { ...inherited, ...env } });
+      };
+      const raised = run({});
+      assert.match(raised.stdout, /^\d+\.\d+\.\d+/);
+      assert.equal(raised.stderr, 'threads=16');
+      assert.equal(run({ UV_THREADPOOL_SIZE: '6' }).stderr, 'threads=6');
+    } finally {
+      dir.remove();
+    }
   });
 
   it('rejects an unknown flag with one line and exit code 2', () => {
