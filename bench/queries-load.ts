@@ -58,6 +58,8 @@ export interface Sample {
   gridBytes: number;
   /** Zoom depth: 0 is the whole file. */
   depth: number;
+  /** Epoch ms the request was sent. */
+  sentAt: number;
 }
 
 interface View { file: string; rtMin: number; rtMax: number; mzMin: number; mzMax: number }
@@ -95,13 +97,14 @@ export async function simulateUsers(baseUrl: string, revision: DatasetRevision, 
 async function request(baseUrl: string, view: View, depth: number, height: number): Promise<Sample> {
   const url = `${baseUrl}/api/datasets/bench/heatmap.png?files=${view.file}&rtMin=${round(view.rtMin)}&rtMax=${round(view.rtMax)}&mzMin=${round(view.mzMin)}&mzMax=${round(view.mzMax)}&width=512&height=${height}`;
   const started = performance.now();
+  const sentAt = Date.now();
   let response: Response;
   let bytesReturned: number;
   try {
     response = await fetch(url);
     bytesReturned = (await response.arrayBuffer()).byteLength;
   } catch {
-    return { ms: performance.now() - started, status: 0, hit: false, depth, bytesRead: 0, bytesReturned: 0, gridBytes: 0 };
+    return { ms: performance.now() - started, status: 0, hit: false, depth, sentAt, bytesRead: 0, bytesReturned: 0, gridBytes: 0 };
   }
   const ms = performance.now() - started;
   const header = (name: string): string => response.headers.get(name) ?? '';
@@ -109,7 +112,7 @@ async function request(baseUrl: string, view: View, depth: number, height: numbe
   const [, , rtN] = (header('x-millrace-rt') || '0,0,0').split(',').map(Number);
   const [, , mzN] = (header('x-millrace-mz') || '0,0,0').split(',').map(Number);
   return {
-    ms, status: response.status, hit, depth,
+    ms, status: response.status, hit, depth, sentAt,
     bytesRead: hit ? 0 : Number(header('x-millrace-bytes-read') || 0),
     bytesReturned,
     gridBytes: (rtN ?? 0) * (mzN ?? 0) * 4,

@@ -45,14 +45,17 @@ export function encodeMessageBody(value: unknown, limits: Partial<JsonLimits> = 
 
 /**
  * Decodes what {@link encodeMessageBody} made, from text or from bytes
- * (JSON as UTF-8, or a frame). Byte arrays come back as `Uint8Array`s.
+ * (JSON as UTF-8, or a frame). Byte arrays come back as `Uint8Array`s,
+ * views into a copy of the frame, or into the frame itself when `owned`.
  * @throws `CODEC_*`, naming what is malformed
  */
-export function decodeMessageBody(body: string | Uint8Array, limits: Partial<JsonLimits> = {}): unknown {
+export function decodeMessageBody(body: string | Uint8Array, limits: Partial<JsonLimits> = {}, options: { owned?: boolean } = {}): unknown {
   if (typeof body === 'string' || !isFrame(body)) return decodeJson(body, limits);
   const maxBytes = limits.maxBytes ?? DEFAULT_JSON_LIMITS.maxBytes;
   if (body.byteLength > maxBytes) throw new MillraceError('CODEC_TOO_LARGE', `message frame of ${body.byteLength} bytes exceeds the limit of ${maxBytes} bytes`, { size: body.byteLength, maxBytes });
-  const copy = new Uint8Array(body); // fresh and at offset 0: aligned views, and nothing shared with the stored message
+  // A copy, fresh and at offset 0: aligned views, and nothing shared with a stored message. A body the
+  // caller owns outright (`owned`: a frame transferred from a thread) is used as it is when aligned.
+  const copy = options.owned === true && body.byteOffset === 0 ? body : new Uint8Array(body);
   const view = new DataView(copy.buffer);
   const jsonBytes = view.getUint32(4, true);
   const count = view.getUint32(8, true);

@@ -361,7 +361,7 @@ export class WorkerPool {
       else this.counters.failed++;
       thread.runs++;
       // The body came from our own thread's encoder: a text is already checked, so a plain parse.
-      run.resolve(outcome.ok ? { ok: true, output: typeof outcome.output === 'string' ? JSON.parse(outcome.output) as unknown : decodeMessageBody(outcome.output, TRUSTED_BODY_LIMITS) } : outcome);
+      run.resolve(outcome.ok ? { ok: true, output: typeof outcome.output === 'string' ? JSON.parse(outcome.output) as unknown : decodeMessageBody(outcome.output, TRUSTED_BODY_LIMITS, { owned: true }) } : outcome);
     }
     if (!thread.retiring && !thread.recycling && this.dueForRecycling(thread)) this.recycle(thread);
     if (thread.retiring && thread.pending.size === 0) void this.retire(thread);

@@ -28,6 +28,8 @@ describe('message bodies', () => {
     back.top.fill(0);
     assert.equal(Buffer.from((decodeMessageBody(body) as { top: Uint8Array }).top).toString(), 'héllo', 'decoding copies: the stored frame is untouched');
     assert.deepEqual([...(decodeMessageBody(encodeMessageBody(new Uint8Array([9, 8]))) as Uint8Array)], [9, 8]);
+    const owned = encodeMessageBody({ png: new Uint8Array([7]) }) as Buffer;
+    assert.equal((decodeMessageBody(owned, {}, { owned: true }) as { png: Uint8Array }).png.buffer, owned.buffer, 'a frame the caller owns (transferred from a thread) is not copied');
   });
 
   it('refuse a $bytes key next to bytes, frames over the limit, and damaged frames, naming the problem', () => {
