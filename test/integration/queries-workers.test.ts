@@ -2,7 +2,8 @@
  * The embedded query path end to end: datasets in a FileBlobStore, strips
  * as request/reply messages on an in-memory queue, computed by a
  * TaskWorker on worker threads that load the query task module. Answers
- * equal the in-process computation.
+ * equal the in-process computation. Then the same over RabbitMQ, where
+ * strip answers, render tasks and PNGs cross the broker as frames.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,10 @@ import { QueryService } from '../../src/queries/service/query-service.js';
 import { createLocalStripRunner } from '../../src/queries/service/strip-runner.js';
 import { QUERY_TASKS_MODULE } from '../../src/queries/worker/query-tasks.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
+import { createRabbitMqTaskQueue } from '../../src/adapters/rabbitmq/rabbitmq-task-queue.js';
+import { serveStrips } from '../../src/queries/worker/serve-strips.js';
+import { deleteQueues, freshPrefix, RABBITMQ_URL } from '../helpers/rabbitmq.js';
+import { requireService } from '../helpers/services.js';
 
 describe('queries on worker threads', () => {
   let dir: TempDir;
@@ -63,5 +68,34 @@ describe('queries on worker threads', () => {
     }
     assert.ok(worker.stats.succeeded >= 4);
     assert.equal(worker.stats.failed, 0);
+  });
+});
+
+const noRabbit = await requireService('rabbitmq');
+
+describe('queries over RabbitMQ', { skip: noRabbit }, () => {
+  it('answers strips and draws PNGs through the broker, bytes as bytes, as the in-process computation does', async () => {
+    const dir = createTempDir();
+    const blobs = new FileBlobStore({ root: dir.file('blobs') });
+    const prefix = freshPrefix();
+    const queue = await createRabbitMqTaskQueue({ url: RABBITMQ_URL, prefix });
+    const consumer = serveStrips({ queue, blobs, concurrency: 4 });
+    try {
+      await generateDataset({ blobs, name: 'broker', files: 2, scans: 120, bins: 900, tileRows: 16, tileCols: 64, seed: 5 });
+      const viaBroker = new QueryService({ blobs, runner: createQueueStripRunner({ queue }), targetStripBytes: 16 * 1024 });
+      const local = new QueryService({ blobs, runner: createLocalStripRunner(blobs), targetStripBytes: 16 * 1024 });
+      const request = { kind: 'heatmap', dataset: 'broker', group: 'all', width: 64, height: 48, aggregate: 'max' } as const;
+      const [a, b] = await Promise.all([viaBroker.query(request), local.query(request)]);
+      assert.ok(a.stats.subtasks >= 2, 'several strips went through the broker');
+      assert.deepEqual(a.grid, b.grid);
+      const png = async (service: QueryService): Promise<Buffer> => (await service.answer(await service.prepare(request, { format: 'png' }))).answer.body;
+      assert.deepEqual(await png(viaBroker), await png(local), 'the PNG drawn by the worker is byte for byte the local one');
+    } finally {
+      await consumer.stop();
+      await queue.close();
+      await deleteQueues(prefix, [QUERY_QUEUE]).catch(() => undefined);
+      await blobs.close();
+      dir.remove();
+    }
   });
 });
