@@ -66,6 +66,8 @@ export interface StartWorkerOptions {
   threads?: number;
   /** Tasks in flight at once. @defaultValue 16 per thread */
   concurrency?: number;
+  /** Tasks taken ahead of a free run slot (see `TaskWorkerOptions.prefetch`); 0 for long tasks over several workers. @defaultValue `concurrency` */
+  prefetch?: number;
   /** @defaultValue `'tasks'` */
   queueName?: string;
   /**
@@ -210,7 +212,7 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
     const queueNames = tags.length === 0 ? [base] : [...tags.map((tag) => tagQueue(base, tag)), ...(workerOptions.untagged === true ? [base] : [])];
     // One consumer per queue, all feeding the same pool.
     const taskWorkers = queueNames.map((queueName) => new TaskWorker({
-      queue: workerOptions.queue ?? queue, pool, queueName, concurrency: workerOptions.concurrency, leaseMs: workerOptions.leaseMs, clock, logger,
+      queue: workerOptions.queue ?? queue, pool, queueName, concurrency: workerOptions.concurrency, prefetch: workerOptions.prefetch, leaseMs: workerOptions.leaseMs, clock, logger,
       ...(tags.length > 0 ? { tag: tags.join(',') } : {}),
       control: { log, topic: orchestrator.controlTopic },
       // Same process as the orchestrator: results go to it directly once it runs (see Orchestrator.acceptResult).

@@ -1,6 +1,7 @@
 /** The queue → pool binding: retries, dead letters, results and replies, through a real durable queue and real threads. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { MemoryTaskQueue } from '../../src/adapters/embedded/memory-task-queue.js';
 import { SqliteTaskQueue } from '../../src/adapters/embedded/sqlite-task-queue.js';
 import { TaskWorker } from '../../src/workers/task-worker.js';
 import { WorkerPool } from '../../src/workers/worker-pool.js';
@@ -109,3 +110,65 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): P
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe('TaskWorker prefetch', () => {
+  /** Two tasks with one run slot; the first result's storing is held until `release` is called. */
+  async function twoTasks(prefetch: number): Promise<{ completedWhileHeld: number; release: () => void; done: Promise<void>; close: () => Promise<void> }> {
+    const dir = createTempDir();
+    const queue = new MemoryTaskQueue();
+    const pool = new WorkerPool({ threadEntry, size: 1, threadData: { tasksModule, blobStore: { kind: 'fs', root: dir.file('blobs') }, claimCheckBytes: 65536, logLevel: 'silent' } });
+    await pool.start();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const stored: string[] = [];
+    let allStored!: () => void;
+    const done = new Promise<void>((resolve) => (allStored = resolve));
+    const worker = new TaskWorker({
+      queue, pool, concurrency: 1, prefetch,
+      localResults: async (_queue, result) => {
+        if (stored.length === 0) await held;
+        stored.push(result.taskId);
+        if (stored.length === 2) allStored();
+        return true;
+      },
+    });
+    await worker.start();
+    await queue.publish('tasks', ['a', 'b'].map((id) => ({ id, name: 'add', payload: { taskId: id, input: { a: 1, b: 1 }, resultQueue: 'r' } })));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return {
+      completedWhileHeld: pool.stats.completed,
+      release,
+      done,
+      close: async () => {
+        await worker.stop();
+        await pool.close();
+        await queue.close();
+        dir.remove();
+      },
+    };
+  }
+
+  it('runs the next task while the last one\'s result is being stored, never more than `concurrency` at once', async () => {
+    const run = await twoTasks(1);
+    try {
+      assert.equal(run.completedWhileHeld, 2, 'the second task ran while the first result was held');
+      run.release();
+      await run.done;
+    } finally {
+      run.release();
+      await run.close();
+    }
+  });
+
+  it('with prefetch 0 takes the next task only once the last one is settled', async () => {
+    const run = await twoTasks(0);
+    try {
+      assert.equal(run.completedWhileHeld, 1);
+      run.release();
+      await run.done;
+    } finally {
+      run.release();
+      await run.close();
+    }
+  });
+});

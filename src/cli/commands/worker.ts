@@ -17,6 +17,7 @@ interface WorkerFlags {
   untagged?: boolean;
   threads?: number;
   concurrency?: number;
+  prefetch?: number;
   recycleAfterTasks?: number;
   recycleAfterHours?: number;
   queue: string;
@@ -31,6 +32,7 @@ export function registerWorker(program: Command): void {
     .option('--queries', 'also answer dataset query strips (from the millrace.queries queue of a cluster)')
     .option('--threads <n>', 'worker threads (default: cores)', intOption(1, 1024))
     .option('--concurrency <n>', 'tasks in flight at once (default: 16 per thread)', intOption(1, 100_000))
+    .option('--prefetch <n>', 'tasks taken ahead of a free slot, so results are stored while the next tasks run; 0 for long tasks over several workers (default: the concurrency)', intOption(0, 100_000))
     .option('--queue <name>', 'queue to consume', 'tasks')
     .option('--tags <a,b>', 'take the tasks routed to these tags (millrace server --route task=tag:share) instead of untagged ones', tagsOption, [])
     .option('--untagged', 'with --tags, take untagged tasks as well')
@@ -44,7 +46,7 @@ export function registerWorker(program: Command): void {
       try {
         if (flags.tasks !== undefined) {
           // No orchestrator in this process: results always travel through the result queue.
-          const worker = await millrace.startWorker({ tasks: flags.tasks, concurrency: flags.concurrency, queueName: flags.queue, tags: flags.tags, untagged: flags.untagged, resultsInProcess: false,
+          const worker = await millrace.startWorker({ tasks: flags.tasks, concurrency: flags.concurrency, prefetch: flags.prefetch, queueName: flags.queue, tags: flags.tags, untagged: flags.untagged, resultsInProcess: false,
             recycle: flags.recycleAfterTasks === undefined && flags.recycleAfterHours === undefined ? undefined : { afterRuns: flags.recycleAfterTasks, afterMs: flags.recycleAfterHours === undefined ? undefined : flags.recycleAfterHours * 3_600_000 },
           });
           millrace.logger.info({ tasks: worker.pool.tasks.map((t) => t.name), threads: worker.pool.stats.size, queue: flags.queue, tags: flags.tags, queues: worker.queues, backends: millrace.describeBackends }, 'worker started');
