@@ -86,16 +86,19 @@ export function bodyBytes(body: MessageBody): number {
 
 /** Whether a payload carries bytes: a cheap first look (no copy), as most carry none and take the plain JSON path. */
 export function containsBytes(root: unknown): boolean {
-  const stack: unknown[] = [root];
-  let seen = 0;
+  const stack: Array<{ value: unknown; depth: number }> = [{ value: root, depth: 0 }];
+  const seen = new Set<object>(); // an object reached twice (shared, or a cycle) is looked into once
   while (stack.length > 0) {
-    const value = stack.pop();
-    if (typeof value !== 'object' || value === null) continue;
+    const { value, depth } = stack.pop()!;
+    if (typeof value !== 'object' || value === null || seen.has(value)) continue;
+    seen.add(value);
     if (value instanceof Uint8Array) return true;
     if (ArrayBuffer.isView(value)) continue; // other typed arrays go the JSON way, as before
-    // A cap on the look, not on the payload: past it encodeJson's own walk enforces depth.
-    if (++seen > 100_000) return false;
-    for (const item of Array.isArray(value) ? value : Object.values(value)) stack.push(item);
+    // Deeper than JSON may nest (a cycle, say): encodeJson refuses it, with its own message.
+    if (depth >= DEFAULT_JSON_LIMITS.maxDepth) continue;
+    for (const item of Array.isArray(value) ? value : Object.values(value)) {
+      if (typeof item === 'object' && item !== null) stack.push({ value: item, depth: depth + 1 });
+    }
   }
   return false;
 }
