@@ -30,6 +30,8 @@ export interface PlanOptions {
   targetStripBytes?: number;
   /** @defaultValue 64 */
   maxStrips?: number;
+  /** Largest strip answer in bytes; wider strips are cut, whatever `maxStrips` says. @defaultValue {@link MAX_STRIP_ANSWER_BYTES} */
+  maxStripAnswerBytes?: number;
   /** Forces a level (clamped to each file's levels): for checks against brute force. @defaultValue the level rule */
   level?: { rt: number; mz: number };
 }
@@ -61,6 +63,12 @@ interface FilePlan {
 
 export const DEFAULT_TARGET_STRIP_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Largest strip answer (float32 slots): half the 16 MiB a queue message may
+ * hold, so a tall image (4,096 m/z slots) over few bands still travels.
+ */
+export const MAX_STRIP_ANSWER_BYTES = 8 * 1024 * 1024;
+
 /** Plans a query over `files`, given in the order of `query.files`. */
 export function planQuery(query: NormalisedQuery, files: readonly DatasetFile[], options: PlanOptions): QueryPlan {
   const { rt: nRt, mz: nMz } = slotCounts(files, query, query.width, query.height);
@@ -68,7 +76,7 @@ export function planQuery(query: NormalisedQuery, files: readonly DatasetFile[],
   const mz: AxisSlots = { min: query.mzMin, max: query.mzMax, n: nMz };
   const plans = files.map((file) => planFile(file, rt, mz, options.level));
   const levels = plans.map((p, k) => ({ file: query.files[k]!, rt: p.i, mz: p.j }));
-  const cuts = cutStrips(plans, nRt, options);
+  const cuts = cutStrips(plans, nRt, nMz, options);
   const strips: StripTask[] = [];
   const stripStarts: number[] = [];
   let bytes = 0;
@@ -104,7 +112,7 @@ function planFile(file: DatasetFile, rt: AxisSlots, mz: AxisSlots, forced?: { rt
 }
 
 /** Strip boundaries in RT slots, from 0 to n. */
-function cutStrips(plans: readonly FilePlan[], n: number, options: PlanOptions): number[] {
+function cutStrips(plans: readonly FilePlan[], n: number, mzSlots: number, options: PlanOptions): number[] {
   const bandBytes = (p: FilePlan): number => p.slots.length * Math.max(0, p.c1 - p.c0) * 4;
   const total = plans.reduce((sum, p) => sum + bandBytes(p), 0);
   const widest = plans.reduce((best, p) => (p.slots.length > best.slots.length ? p : best), plans[0]!);
@@ -122,7 +130,19 @@ function cutStrips(plans: readonly FilePlan[], n: number, options: PlanOptions):
     if (cut > cuts.at(-1)! && cut < n) cuts.push(cut);
   }
   cuts.push(n);
-  return cuts;
+  return splitWide(cuts, Math.max(1, Math.floor((options.maxStripAnswerBytes ?? MAX_STRIP_ANSWER_BYTES) / (mzSlots * 4))));
+}
+
+/** Cuts strips wider than `maxWidth` slots into equal pieces: an answer must fit in a message, whatever the bands say. */
+function splitWide(cuts: readonly number[], maxWidth: number): number[] {
+  const out = [cuts[0]!];
+  for (const end of cuts.slice(1)) {
+    const start = out.at(-1)!;
+    const pieces = Math.ceil((end - start) / maxWidth);
+    for (let p = 1; p < pieces; p++) out.push(start + Math.round((p * (end - start)) / pieces));
+    out.push(end);
+  }
+  return out;
 }
 
 /** A file's part of strip [s0, s1): whole bands over the rows in those slots, or nothing when it has none. */

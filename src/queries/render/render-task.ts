@@ -14,6 +14,9 @@ import { renderPng } from './render-png.js';
 
 export const RENDER_TASK = 'millrace.query.render';
 
+/** Largest grid sent to be drawn elsewhere: half the 16 MiB a queue message may hold (a 2,048 × 2,048 grid is 16 MiB). */
+export const MAX_RENDER_TASK_BYTES = 8 * 1024 * 1024;
+
 export interface RenderTask {
   v: 1;
   width: number;

@@ -20,6 +20,7 @@
  * not depending on one worker). Non-retryable failures (a corrupt tile,
  * an invalid task) fail the query at once.
  */
+import { setMaxListeners } from 'node:events';
 import { SystemClock, type Clock } from '../../core/clock.js';
 import { fromSerialized, hasCode, MillraceError, type SerializedError } from '../../core/errors.js';
 import type { TaskFailure } from '../../core/failure.js';
@@ -59,6 +60,7 @@ export function createQueueStripRunner(options: QueueStripRunnerOptions): StripR
     async run(tasks: readonly StripTask[], run: StripRunOptions): Promise<StripRunReport> {
       const stop = new AbortController();
       const signal = run.signal === undefined ? stop.signal : AbortSignal.any([run.signal, stop.signal]);
+      setMaxListeners(tasks.length + 10, signal); // one listener a strip's request: a big image has dozens, which is no leak
       let retries = 0;
 
       const one = async (task: StripTask): Promise<void> => {

@@ -27,7 +27,7 @@ import type { NormalisedQuery, QueryRequest, QueryResult } from '../query/query-
 import { queryError } from '../query-errors.js';
 import type { Scale } from '../render/colour-map.js';
 import { renderPng } from '../render/render-png.js';
-import { renderTaskOf } from '../render/render-task.js';
+import { MAX_RENDER_TASK_BYTES, renderTaskOf } from '../render/render-task.js';
 import { renderBinary, renderJson } from '../render/render-points.js';
 import { Admission, type AdmissionOptions, type AdmissionStats } from './admission.js';
 import { executePlan } from './execute-plan.js';
@@ -145,9 +145,11 @@ export class QueryService {
     const { value, joined } = await this.flights.run(prepared.key, async (signal) => {
       const result = await this.compute(prepared.query, { signal, deadlineAt, client: options.client ?? 'anonymous', pngPixels: prepared.output.format === 'png' ? prepared.query.width * prepared.query.height : 0 });
       const { width, height } = prepared.query;
+      // A grid too large for one queue message is drawn here: rare (images of millions of pixels), and slower than failing only in principle.
+      const drawHere = this.options.runner.renderPng === undefined || result.grid.values.byteLength > MAX_RENDER_TASK_BYTES;
       const png = prepared.output.format !== 'png' ? undefined
-        : this.options.runner.renderPng === undefined ? renderPng(result.grid, width, height, prepared.output.scale)
-          : await this.options.runner.renderPng(renderTaskOf(result.grid, width, height, prepared.output.scale), { signal, deadlineAt });
+        : drawHere ? renderPng(result.grid, width, height, prepared.output.scale)
+          : await this.options.runner.renderPng!(renderTaskOf(result.grid, width, height, prepared.output.scale), { signal, deadlineAt });
       const answer = render(result, prepared, png);
       this.cache.set(prepared.key, answer);
       return answer;

@@ -95,6 +95,14 @@ describe('query answers against brute force', () => {
     check(result, 'zoomed past the base');
   });
 
+  it('cuts strips whose answers would not fit in a queue message, whatever maxStrips says, and still answers exactly', async () => {
+    const query = normaliseQuery({ kind: 'heatmap', dataset: 'lcms', files: ['run-002'], width: 300, height: 600, aggregate: 'sum' }, revision);
+    const plan = planQuery(query, [opened.get('run-002')!], { queryId: 'q', deadlineAt: Number.MAX_SAFE_INTEGER, maxStrips: 1, targetStripBytes: 1 << 30, maxStripAnswerBytes: 64 * 1024 });
+    assert.ok(plan.strips.length > 1, `${plan.strips.length} strips`);
+    for (const strip of plan.strips) assert.ok(strip.width * strip.height * 4 <= 64 * 1024, `strip ${strip.strip}: ${strip.width} × ${strip.height} slots`);
+    check(await executePlan(query, plan, createLocalStripRunner(blobs), { deadlineAt: Number.MAX_SAFE_INTEGER }), 'narrow strips');
+  });
+
   it('a zoomed-out view reads at most 4× the cells it returns', async () => {
     const result = await run({ kind: 'heatmap', files: ['run-001'], width: 64, height: 128, aggregate: 'max' });
     const returned = result.grid.rt.n * result.grid.mz.n * 4;

@@ -7,6 +7,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { PNG } from 'pngjs';
 import { MemoryTaskQueue } from '../../../src/adapters/embedded/memory-task-queue.js';
 import type { BlobRef } from '../../../src/ports/blob-store.js';
 import type { Consumer, Delivery } from '../../../src/ports/task-queue.js';
@@ -152,6 +153,25 @@ describe('QueryService over a task queue', () => {
     } finally {
       await consumer.stop({ drain: false });
       await queue.close();
+    }
+  });
+
+  it('draws an image whose grid is larger than one queue message holds (2,048 × 2,048: 16 MiB of slots), in full', async () => {
+    const big = new MemoryBlobStore();
+    await generateDataset({ blobs: big, name: 'big', files: 1, scans: 2900, bins: 2100, seed: 6 });
+    const queue = new MemoryTaskQueue({ pollIntervalMs: 5 });
+    const consumers = [serveStrips({ queue, blobs: big, concurrency: 2 })];
+    try {
+      const service = new QueryService({ blobs: big, runner: createQueueStripRunner({ queue }) });
+      const prepared = await service.prepare({ kind: 'heatmap', dataset: 'big', group: 'all', width: 2048, height: 2048 }, { format: 'png' });
+      const { answer } = await service.answer(prepared);
+      assert.deepEqual([answer.summary.rt.n, answer.summary.mz.n], [2048, 2048], 'one slot a pixel: the grid alone is 16 MiB');
+      const png = PNG.sync.read(answer.body);
+      assert.deepEqual([png.width, png.height], [2048, 2048]);
+      const local = new QueryService({ blobs: big, runner: createLocalStripRunner(big) });
+      assert.deepEqual(answer.body, (await local.answer(await local.prepare({ kind: 'heatmap', dataset: 'big', group: 'all', width: 2048, height: 2048 }, { format: 'png' }))).answer.body);
+    } finally {
+      await teardown({ queue, consumers });
     }
   });
 
