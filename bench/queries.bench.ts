@@ -77,6 +77,8 @@ interface Summary {
   /** Whole-file views: bytes read over the float32 grid returned, and over the PNG. */
   zoomedOutReadOverGrid: number;
   zoomedOutReadOverPng: number;
+  /** The half second whose answers were slowest on average (seconds from the first request, mean ms): where the tail comes from. */
+  slowestHalfSecond: { fromS: number; meanMs: number };
 }
 
 interface Measure {
@@ -102,7 +104,25 @@ function summarise(samples: readonly Sample[], durationMs: number, users: number
     pngBytesPerQuery: mean(ok.map((s) => s.bytesReturned)),
     zoomedOutReadOverGrid: mean(outer.map((s) => s.bytesRead / s.gridBytes)),
     zoomedOutReadOverPng: mean(outer.map((s) => s.bytesRead / s.bytesReturned)),
+    slowestHalfSecond: slowestHalfSecond(samples),
   };
+}
+
+function slowestHalfSecond(samples: readonly Sample[]): { fromS: number; meanMs: number } {
+  const first = Math.min(...samples.map((s) => s.sentAt));
+  const buckets = new Map<number, number[]>();
+  for (const s of samples) {
+    const k = Math.floor((s.sentAt - first) / 500);
+    const bucket = buckets.get(k) ?? [];
+    bucket.push(s.ms);
+    buckets.set(k, bucket);
+  }
+  let worst = { fromS: NaN, meanMs: NaN };
+  for (const [k, ms] of buckets) {
+    const meanMs = ms.reduce((a, b) => a + b, 0) / ms.length;
+    if (!(meanMs <= worst.meanMs)) worst = { fromS: k / 2, meanMs };
+  }
+  return worst;
 }
 
 const datasets = new Map<number, Promise<BenchDataset>>();
@@ -182,7 +202,7 @@ async function clusterUnavailable(): Promise<string | undefined> {
 function report(name: string, round: number, m: Measure): void {
   const ms = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(0)} ms` : 'failed');
   const pct = (v: number): string => `${(v * 100).toFixed(0)}%`;
-  const line = (label: string, s: Summary): string => `    ${name} round ${round + 1} ${label} (${s.users} users): p50 ${ms(s.p50)}, p95 ${ms(s.p95)}, p99 ${ms(s.p99)}; ${s.queriesPerSecond.toFixed(1)} answers/s, ${s.errors} errors${s.errors > 0 ? ` (by status: ${Object.entries(s.errorsByStatus).map(([status, n]) => `${status} × ${n}`).join(', ')})` : ''}; ${pct(s.withinBudget)} within the ${BUDGET_MS} ms budget; cache hits ${pct(s.cacheHitRate)}; read ${(s.bytesReadPerQuery / 1e6).toFixed(2)} MB per computed answer, PNG ${(s.pngBytesPerQuery / 1e3).toFixed(0)} kB; ${Number.isFinite(s.zoomedOutReadOverGrid) ? `whole-file views read ${s.zoomedOutReadOverGrid.toFixed(2)}× the float32 grid returned (${s.zoomedOutReadOverPng.toFixed(1)}× the PNG)` : 'no whole-file view computed (all from the cache)'}`;
+  const line = (label: string, s: Summary): string => `    ${name} round ${round + 1} ${label} (${s.users} users): p50 ${ms(s.p50)}, p95 ${ms(s.p95)}, p99 ${ms(s.p99)}; ${s.queriesPerSecond.toFixed(1)} answers/s, ${s.errors} errors${s.errors > 0 ? ` (by status: ${Object.entries(s.errorsByStatus).map(([status, n]) => `${status} × ${n}`).join(', ')})` : ''}; ${pct(s.withinBudget)} within the ${BUDGET_MS} ms budget; cache hits ${pct(s.cacheHitRate)}; read ${(s.bytesReadPerQuery / 1e6).toFixed(2)} MB per computed answer, PNG ${(s.pngBytesPerQuery / 1e3).toFixed(0)} kB; ${Number.isFinite(s.zoomedOutReadOverGrid) ? `whole-file views read ${s.zoomedOutReadOverGrid.toFixed(2)}× the float32 grid returned (${s.zoomedOutReadOverPng.toFixed(1)}× the PNG)` : 'no whole-file view computed (all from the cache)'}; slowest half second from ${s.slowestHalfSecond.fromS.toFixed(1)} s, mean ${ms(s.slowestHalfSecond.meanMs)}`;
   console.log(line('thinking', m.think));
   console.log(line('saturated', m.saturated));
   const verdict = (met: boolean): string => (met ? 'met' : 'NOT met');
