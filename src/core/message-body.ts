@@ -74,6 +74,20 @@ export function decodeMessageBody(body: string | Uint8Array, limits: Partial<Jso
   return restoreArrays(value, arrays);
 }
 
+/**
+ * A stored body as an operator inspecting dead letters sees it: decoded,
+ * or, when it no longer decodes, as stored (JSON text as text, a frame
+ * as base64), so a damaged message is still shown rather than hidden.
+ */
+export function decodeForInspection(body: string | Uint8Array): unknown {
+  try {
+    return decodeMessageBody(body);
+  } catch {
+    if (typeof body === 'string') return body;
+    return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString(isFrame(body) ? 'base64' : 'utf8');
+  }
+}
+
 /** True when `bytes` holds a frame rather than JSON text. */
 export function isFrame(bytes: Uint8Array): boolean {
   return bytes.byteLength >= HEADER_BYTES && bytes[0] === 0 && bytes[1] === MAGIC[1] && bytes[2] === MAGIC[2] && bytes[3] === MAGIC[3];

@@ -11,7 +11,7 @@ import type Database from 'better-sqlite3';
 import type { Clock } from '../../core/clock.js';
 import { MillraceError, messageOf } from '../../core/errors.js';
 import { decodeJson } from '../../core/json-codec.js';
-import { decodeMessageBody } from '../../core/message-body.js';
+import { decodeForInspection, decodeMessageBody } from '../../core/message-body.js';
 import type { Logger } from '../../core/logger.js';
 import type { DeadLetter, QueueStats } from '../../ports/task-queue.js';
 import type { LeaseRequest, LeaseTarget, LeasedMessage, NackCommand, PreparedMessage, QueueStore } from '../common/queue-store.js';
@@ -164,7 +164,7 @@ export class SqliteQueueStore implements QueueStore {
         id: row.id,
         queue,
         name: row.name,
-        payload: decodeOrRaw(row.payload),
+        payload: decodeForInspection(row.payload),
         attempts: row.attempts,
         reason: row.reason,
         deadAt: row.deadAt,
@@ -267,13 +267,4 @@ function leaseLost(target: LeaseTarget): MillraceError {
     messageId: target.id,
     attempt: target.attempt,
   });
-}
-
-function decodeOrRaw(body: string | Buffer): unknown {
-  try {
-    return decodeMessageBody(body);
-  } catch {
-    // An operator inspecting a corrupt dead letter still wants to see what was there.
-    return typeof body === 'string' ? body : body.toString('base64');
-  }
 }

@@ -10,7 +10,7 @@
 import type { Channel, GetMessage } from 'amqplib';
 import type { Clock } from '../../core/clock.js';
 import { MillraceError } from '../../core/errors.js';
-import { decodeMessageBody } from '../../core/message-body.js';
+import { decodeForInspection } from '../../core/message-body.js';
 import type { DeadLetter } from '../../ports/task-queue.js';
 import type { BrokerConnection } from './rabbitmq-connection.js';
 import { translateBrokerError } from './rabbitmq-errors.js';
@@ -98,13 +98,7 @@ export class DeadLetterInspector {
 
 function toDeadLetter(queue: string, message: GetMessage): DeadLetter {
   const { attempts, reason, deadAt } = readDeadLetterHeaders(message);
-  let payload: unknown;
-  try {
-    payload = decodeMessageBody(message.content);
-  } catch {
-    // What no longer decodes is shown as it is stored, as the embedded queues do.
-    payload = message.content.toString('utf8');
-  }
+  const payload = decodeForInspection(message.content);
   const { messageId, type } = message.properties as { messageId?: unknown; type?: unknown };
   return { id: typeof messageId === 'string' ? messageId : '', queue, name: typeof type === 'string' ? type : '', payload, attempts, reason, deadAt };
 }

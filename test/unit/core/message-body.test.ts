@@ -1,7 +1,7 @@
 /** Message bodies: JSON when a payload has no bytes, a frame when it does; damaged frames are refused with a reason. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeMessageBody, encodeMessageBody, isFrame } from '../../../src/core/message-body.js';
+import { decodeForInspection, decodeMessageBody, encodeMessageBody, isFrame } from '../../../src/core/message-body.js';
 
 const code = (c: string, message?: RegExp) => (error: unknown) => {
   assert.equal((error as { code?: string }).code, c);
@@ -49,5 +49,13 @@ describe('message bodies', () => {
     const proto = Buffer.from(frame);
     proto.write('{"__proto__":{"$bytes":0}', proto.indexOf('{"a"'), 'utf8');
     assert.throws(() => decodeMessageBody(proto), (e: unknown) => /CODEC_/.test(String((e as { code?: string }).code)));
+  });
+
+  it('show a dead letter that no longer decodes as it is stored: JSON text as text, a frame as base64', () => {
+    assert.deepEqual(decodeForInspection(encodeMessageBody({ a: new Uint8Array([1]) })), { a: new Uint8Array([1]) });
+    assert.equal(decodeForInspection('{"cut'), '{"cut');
+    assert.equal(decodeForInspection(Buffer.from('{"cut')), '{"cut');
+    const damaged = (encodeMessageBody({ a: new Uint8Array([1]) }) as Buffer).subarray(0, 20);
+    assert.equal(decodeForInspection(damaged), damaged.toString('base64'));
   });
 });
