@@ -52,8 +52,9 @@ const bucketBits = new Uint32Array(1);
 const bucketFloat = new Float32Array(bucketBits.buffer);
 
 /**
- * The log-scale entries, exactly as the formula gives them, at about a
- * fifth of the cost. A logarithm a slot was 30 ns, most of an image's
+ * The log-scale entries, exactly as the formula gives them, at about half
+ * the cost on widely spread values (5.0 against 2.6 ms for 150,000 of
+ * them). A logarithm a slot was 30 ns, most of an image's
  * colour mapping. Positive float32 values order like their bits, and the
  * entry only grows with the value, so all values in one bucket of bits
  * share an entry when the bucket's two ends do. The ends are computed for

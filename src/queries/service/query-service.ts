@@ -145,11 +145,11 @@ export class QueryService {
     const { value, joined } = await this.flights.run(prepared.key, async (signal) => {
       const result = await this.compute(prepared.query, { signal, deadlineAt, client: options.client ?? 'anonymous', pngPixels: prepared.output.format === 'png' ? prepared.query.width * prepared.query.height : 0 });
       const { width, height } = prepared.query;
-      // A grid too large for one queue message is drawn here: rare (images of millions of pixels), and slower than failing only in principle.
-      const drawHere = this.options.runner.renderPng === undefined || result.grid.values.byteLength > MAX_RENDER_TASK_BYTES;
+      // A grid too large for one queue message is drawn on this thread: rare (images of millions of pixels).
+      const drawElsewhere = result.grid.values.byteLength <= MAX_RENDER_TASK_BYTES ? this.options.runner.renderPng : undefined;
       const png = prepared.output.format !== 'png' ? undefined
-        : drawHere ? renderPng(result.grid, width, height, prepared.output.scale)
-          : await this.options.runner.renderPng!(renderTaskOf(result.grid, width, height, prepared.output.scale), { signal, deadlineAt });
+        : drawElsewhere === undefined ? renderPng(result.grid, width, height, prepared.output.scale)
+          : await drawElsewhere(renderTaskOf(result.grid, width, height, prepared.output.scale), { signal, deadlineAt });
       const answer = render(result, prepared, png);
       this.cache.set(prepared.key, answer);
       return answer;
