@@ -8,6 +8,7 @@
 import type { BlobStore } from '../../ports/blob-store.js';
 import { decodeBand } from '../format/dataset-file-reader.js';
 import { bandRows, colSpan, rowSpan, tileWidth } from '../format/layout.js';
+import { float32Bytes } from '../query/float32-bytes.js';
 import { queryError } from '../query-errors.js';
 import type { StripFile, StripResult, StripTask } from '../plan/strip-task.js';
 
@@ -33,7 +34,7 @@ export async function computeStrip(task: StripTask, blobs: BlobStore, now: () =>
   }
   const values = new Float32Array(slots);
   for (let k = 0; k < slots; k++) values[k] = out[k]! / task.fileCount;
-  return { strip: task.strip, width: task.width, height: task.height, values: new Uint8Array(values.buffer), bytesRead, ranges };
+  return { strip: task.strip, width: task.width, height: task.height, values: float32Bytes(values), bytesRead, ranges };
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import { MillraceError } from '../../core/errors.js';
 import type { StripResult, StripTask } from '../plan/strip-task.js';
+import { float32View } from '../query/float32-bytes.js';
 import type { AxisSlots, QueryGrid } from '../query/query-types.js';
 
 /** An empty grid (every slot 0: no cells there). */
@@ -22,12 +23,6 @@ export function decodeStripResult(value: unknown, task: StripTask): { values: Fl
     throw new MillraceError('TASK_FAILED', `strip ${task.strip} of query ${task.queryId}: the answer does not match the task (${task.width}×${task.height} slots)`, { queryId: task.queryId, strip: task.strip });
   }
   return { values: float32View(bytes), bytesRead: Number(r.bytesRead) || 0, ranges: Number(r.ranges) || 0 };
-}
-
-/** The bytes as float32s: a view where they are aligned (queues hand them out so), a copy where not. */
-export function float32View(bytes: Uint8Array): Float32Array {
-  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
-  return new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
 }
 
 /** Copies a strip's block (`height` rows of `width`) into the grid at RT slot `start`. */

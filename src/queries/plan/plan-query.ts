@@ -19,6 +19,7 @@
 import type { DatasetFile } from '../format/dataset-file-reader.js';
 import { bandRange } from '../format/dataset-file-reader.js';
 import { levelCols, levelRows, planeFor } from '../format/layout.js';
+import { MAX_GRID_MESSAGE_BYTES } from '../query/float32-bytes.js';
 import { chooseLevel, colRange, mzEdge, rowRange, rtEdge, slotCounts, slotOf } from '../query/binning.js';
 import type { AxisSlots, LevelChoice, NormalisedQuery } from '../query/query-types.js';
 import type { StripFile, StripTask } from './strip-task.js';
@@ -30,7 +31,7 @@ export interface PlanOptions {
   targetStripBytes?: number;
   /** @defaultValue 64 */
   maxStrips?: number;
-  /** Largest strip answer in bytes; wider strips are cut, whatever `maxStrips` says. @defaultValue {@link MAX_STRIP_ANSWER_BYTES} */
+  /** Largest strip answer in bytes; wider strips are cut, whatever `maxStrips` says, so a tall image over few bands still travels. @defaultValue {@link MAX_GRID_MESSAGE_BYTES} */
   maxStripAnswerBytes?: number;
   /** Forces a level (clamped to each file's levels): for checks against brute force. @defaultValue the level rule */
   level?: { rt: number; mz: number };
@@ -62,12 +63,6 @@ interface FilePlan {
 }
 
 export const DEFAULT_TARGET_STRIP_BYTES = 4 * 1024 * 1024;
-
-/**
- * Largest strip answer (float32 slots): half the 16 MiB a queue message may
- * hold, so a tall image (4,096 m/z slots) over few bands still travels.
- */
-export const MAX_STRIP_ANSWER_BYTES = 8 * 1024 * 1024;
 
 /** Plans a query over `files`, given in the order of `query.files`. */
 export function planQuery(query: NormalisedQuery, files: readonly DatasetFile[], options: PlanOptions): QueryPlan {
@@ -130,7 +125,7 @@ function cutStrips(plans: readonly FilePlan[], n: number, mzSlots: number, optio
     if (cut > cuts.at(-1)! && cut < n) cuts.push(cut);
   }
   cuts.push(n);
-  return splitWide(cuts, Math.max(1, Math.floor((options.maxStripAnswerBytes ?? MAX_STRIP_ANSWER_BYTES) / (mzSlots * 4))));
+  return splitWide(cuts, Math.max(1, Math.floor((options.maxStripAnswerBytes ?? MAX_GRID_MESSAGE_BYTES) / (mzSlots * 4))));
 }
 
 /** Cuts strips wider than `maxWidth` slots into equal pieces: an answer must fit in a message, whatever the bands say. */

@@ -7,15 +7,13 @@
  * its float32 values (1 MB for 512 × 512), the PNG comes back as bytes.
  */
 import type { QueryGrid } from '../query/query-types.js';
-import { float32View } from '../gather/assemble-grid.js';
+import { float32Bytes, float32View } from '../query/float32-bytes.js';
 import { queryError } from '../query-errors.js';
 import { SCALES, type Scale } from './colour-map.js';
 import { renderPng } from './render-png.js';
 
 export const RENDER_TASK = 'millrace.query.render';
 
-/** Largest grid sent to be drawn elsewhere: half the 16 MiB a queue message may hold (a 2,048 × 2,048 grid is 16 MiB). */
-export const MAX_RENDER_TASK_BYTES = 8 * 1024 * 1024;
 
 export interface RenderTask {
   v: 1;
@@ -29,7 +27,7 @@ export interface RenderTask {
 }
 
 export function renderTaskOf(grid: QueryGrid, width: number, height: number, scale: Scale): RenderTask {
-  return { v: 1, width, height, scale, rtSlots: grid.rt.n, mzSlots: grid.mz.n, values: new Uint8Array(grid.values.buffer, grid.values.byteOffset, grid.values.byteLength) };
+  return { v: 1, width, height, scale, rtSlots: grid.rt.n, mzSlots: grid.mz.n, values: float32Bytes(grid.values) };
 }
 
 /** Checks a render task from the queue and encodes its PNG. @throws `QUERY_INVALID` */

@@ -27,7 +27,8 @@ import type { NormalisedQuery, QueryRequest, QueryResult } from '../query/query-
 import { queryError } from '../query-errors.js';
 import type { Scale } from '../render/colour-map.js';
 import { renderPng } from '../render/render-png.js';
-import { MAX_RENDER_TASK_BYTES, renderTaskOf } from '../render/render-task.js';
+import { renderTaskOf } from '../render/render-task.js';
+import { MAX_GRID_MESSAGE_BYTES } from '../query/float32-bytes.js';
 import { renderBinary, renderJson } from '../render/render-points.js';
 import { Admission, type AdmissionOptions, type AdmissionStats } from './admission.js';
 import { executePlan } from './execute-plan.js';
@@ -146,7 +147,7 @@ export class QueryService {
       const result = await this.compute(prepared.query, { signal, deadlineAt, client: options.client ?? 'anonymous', pngPixels: prepared.output.format === 'png' ? prepared.query.width * prepared.query.height : 0 });
       const { width, height } = prepared.query;
       // A grid too large for one queue message is drawn on this thread: rare (images of millions of pixels).
-      const drawElsewhere = result.grid.values.byteLength <= MAX_RENDER_TASK_BYTES ? this.options.runner.renderPng : undefined;
+      const drawElsewhere = result.grid.values.byteLength <= MAX_GRID_MESSAGE_BYTES ? this.options.runner.renderPng : undefined;
       const png = prepared.output.format !== 'png' ? undefined
         : drawElsewhere === undefined ? renderPng(result.grid, width, height, prepared.output.scale)
           : await drawElsewhere(renderTaskOf(result.grid, width, height, prepared.output.scale), { signal, deadlineAt });
