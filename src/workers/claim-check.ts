@@ -27,9 +27,21 @@ export const MAX_CLAIMED_BYTES = 512 * 1024 * 1024;
  * stored whatever its size.
  */
 export async function checkIn(value: unknown, blobs: BlobStore, thresholdBytes = DEFAULT_CLAIM_CHECK_BYTES): Promise<unknown> {
-  if (value === undefined) return value;
+  if (value === undefined || isSmallScalar(value, thresholdBytes)) return value;
   const body = await checkInAsBody(value, blobs, thresholdBytes);
   return typeof body === 'string' ? JSON.parse(body) as unknown : JSON.parse(await claim(body, blobs)) as unknown;
+}
+
+/**
+ * A value whose JSON is itself and cannot exceed the threshold: it needs
+ * neither the encoding (to measure it) nor the parse back (to normalise
+ * it) that other values take. A fan-out's items are often such numbers.
+ */
+function isSmallScalar(value: unknown, thresholdBytes: number): boolean {
+  if (value === null || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
+  // Escaping makes at most 6 characters of one (\u00XX), and a character at most 3 bytes of UTF-8.
+  return typeof value === 'string' && value.length * 6 + 2 <= thresholdBytes && !/[\ud800-\udfff]/.test(value);
 }
 
 /**

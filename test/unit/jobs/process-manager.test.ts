@@ -62,4 +62,28 @@ void describe('ProcessManager', () => {
     assert.ok((answer?.eventVersion ?? 0) > 0);
     await events.close();
   });
+
+  void it('gives the same decision the same event ids, and a different decision at the same place other ids for every event', async () => {
+    const registry = new ProcessRegistry();
+    registry.register(squares);
+    const idsAfter = async (name: string, items: number): Promise<string[]> => {
+      const events = new SqliteEventStore({ path: dir.file(`${name}.db`) });
+      const manager = new ProcessManager({ events, blobs: new FileBlobStore({ root: dir.file('blobs') }), registry, clock: new ManualClock(1_000), logger: silentLogger, claimCheckBytes: 65_536 });
+      await manager.execute('p-ids', { type: 'StartProcess', processId: 'p-ids', definition: 'squares', version: 1, input: { n: 3 }, now: 1_000 });
+      const numbers = 'p-ids/numbers/0';
+      await manager.execute('p-ids', { type: 'CompleteTask', taskId: numbers, attempt: 1, output: Array.from({ length: items }, (_, i) => i), durationMs: 1, now: 1_001 });
+      const ids = (await events.read(processStreamId('p-ids'))).map((event) => event.id);
+      await events.close();
+      return ids;
+    };
+    const first = await idsAfter('ids-a', 3);
+    const again = await idsAfter('ids-b', 3);
+    const other = await idsAfter('ids-c', 4);
+    assert.deepEqual(again, first, 'deciding the same commands again (a retried append) gives the same ids, which the store recognises');
+    assert.ok(first.length > 4);
+    assert.equal(new Set(first).size, first.length, 'ids are unique within a stream');
+    const started = first.findIndex((id) => !id.startsWith('process-p-ids@1#') && !id.startsWith('process-p-ids@2#') && !id.startsWith('process-p-ids@3#'));
+    assert.deepEqual(other.slice(0, started), first.slice(0, started), 'the same start decides the same first batch');
+    for (let i = started; i < Math.min(first.length, other.length); i++) assert.notEqual(other[i], first[i], `a different fan-out (another output at the same place) changes the id at version ${i + 1}`);
+  });
 });
