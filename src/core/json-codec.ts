@@ -31,7 +31,8 @@ const utf8Encoder = new TextEncoder();
  * @throws MillraceError `CODEC_TOO_LARGE`, `CODEC_INVALID_JSON`, `CODEC_FORBIDDEN_KEY`, `CODEC_TOO_DEEP`
  */
 export function decodeJson(input: string | Uint8Array, limits: Partial<JsonLimits> = {}): unknown {
-  const { maxBytes, maxDepth } = { ...DEFAULT_JSON_LIMITS, ...limits };
+  const maxBytes = limits.maxBytes ?? DEFAULT_JSON_LIMITS.maxBytes;
+  const maxDepth = limits.maxDepth ?? DEFAULT_JSON_LIMITS.maxDepth;
   const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.byteLength;
   if (size > maxBytes) {
     throw new MillraceError('CODEC_TOO_LARGE', `JSON document of ${size} bytes exceeds the limit of ${maxBytes} bytes`, { size, maxBytes });
@@ -58,8 +59,8 @@ export function decodeJson(input: string | Uint8Array, limits: Partial<JsonLimit
  * receiver dead-lettering it later.
  */
 export function encodeJson(value: unknown, limits: Partial<JsonLimits> = {}): string {
-  const { maxBytes, maxDepth } = { ...DEFAULT_JSON_LIMITS, ...limits };
-  checkShape(value, maxDepth);
+  const maxBytes = limits.maxBytes ?? DEFAULT_JSON_LIMITS.maxBytes;
+  checkShape(value, limits.maxDepth ?? DEFAULT_JSON_LIMITS.maxDepth);
   const text = JSON.stringify(value);
   if (text === undefined) throw new MillraceError('CODEC_INVALID_JSON', 'value has no JSON form (undefined or a function)');
   const size = Buffer.byteLength(text, 'utf8');
@@ -74,24 +75,39 @@ export function encodeJsonBytes(value: unknown, limits: Partial<JsonLimits> = {}
   return utf8Encoder.encode(encodeJson(value, limits));
 }
 
-/** Iterative walk: a recursive one would itself overflow on hostile nesting. */
+/**
+ * Iterative walk: a recursive one would itself overflow on hostile nesting.
+ * Only objects are pushed, on two parallel stacks, so the walk allocates
+ * nothing per value: it runs on every event and message encoded.
+ */
 function checkShape(root: unknown, maxDepth: number): void {
-  const stack: Array<{ value: unknown; depth: number }> = [{ value: root, depth: 0 }];
-  while (stack.length > 0) {
-    const { value, depth } = stack.pop()!;
-    if (typeof value !== 'object' || value === null) continue;
+  if (typeof root !== 'object' || root === null) return;
+  const values: object[] = [root];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const value = values.pop()!;
+    const depth = depths.pop()!;
     if (depth >= maxDepth) {
       throw new MillraceError('CODEC_TOO_DEEP', `JSON nesting exceeds the limit of ${maxDepth} levels`, { maxDepth });
     }
     if (Array.isArray(value)) {
-      for (const item of value) stack.push({ value: item, depth: depth + 1 });
+      for (const item of value as unknown[]) {
+        if (typeof item === 'object' && item !== null) {
+          values.push(item);
+          depths.push(depth + 1);
+        }
+      }
       continue;
     }
     for (const key of Object.keys(value)) {
       if (FORBIDDEN_KEYS.has(key)) {
         throw new MillraceError('CODEC_FORBIDDEN_KEY', `JSON key "${key}" is not allowed`, { key });
       }
-      stack.push({ value: (value as Record<string, unknown>)[key], depth: depth + 1 });
+      const child = (value as Record<string, unknown>)[key];
+      if (typeof child === 'object' && child !== null) {
+        values.push(child);
+        depths.push(depth + 1);
+      }
     }
   }
 }

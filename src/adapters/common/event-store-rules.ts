@@ -57,7 +57,8 @@ export function toStoredEvent(row: StoredEventRow): StoredEvent {
     position: Number(row.position),
     type: row.type,
     data: decodeStored(row, row.data),
-    metadata: decodeStored(row, row.metadata) as Record<string, unknown>,
+    // Most events carry none: a fresh object, without a parse, for each.
+    metadata: row.metadata === '{}' ? {} : decodeStored(row, row.metadata) as Record<string, unknown>,
     recordedAt: Number(row.recorded_at),
   };
 }

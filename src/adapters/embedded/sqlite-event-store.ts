@@ -102,7 +102,7 @@ export class SqliteEventStore implements EventStore {
       id: event.id ?? newId(),
       type: event.type,
       data: encodeJson(event.data),
-      metadata: encodeJson(event.metadata ?? {}),
+      metadata: event.metadata === undefined ? '{}' : encodeJson(event.metadata),
     }));
     const duplicate = firstDuplicate(pending.map((event) => event.id));
     if (duplicate !== undefined) throw versionConflict(`event id ${duplicate} appears twice in one batch`, streamId, expectedVersion, undefined, duplicate);
