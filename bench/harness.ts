@@ -157,7 +157,7 @@ export function writeSummary(reports: readonly BenchReport[], options: BenchOpti
   const lines = [
     '# Benchmark summary',
     '',
-    `${new Date().toISOString()} — ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${platform()} ${release()}, Node ${process.version}${options.quick ? ', quick mode' : ''}.`,
+    `${new Date().toISOString()} — ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${platform()} ${release()}, Node ${process.version}${nodeFlags()}${options.quick ? ', quick mode' : ''}.`,
     'Ratios divide medians: above 1 means the numerator did more (for rates) or took more (for latencies). See bench/README.md.',
   ];
   for (const report of reports) {
@@ -232,4 +232,10 @@ function formatNumber(value: number): string {
 function round(value: number, digits: number): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
+}
+
+/** The V8 and Node flags the benchmarks run under (module loaders left out): every row in the process shares them. */
+function nodeFlags(): string {
+  const flags = process.execArgv.filter((flag, i, all) => flag !== '--import' && all[i - 1] !== '--import');
+  return flags.length === 0 ? '' : ` (${flags.join(' ')})`;
 }
