@@ -78,7 +78,8 @@ export function encodeJsonBytes(value: unknown, limits: Partial<JsonLimits> = {}
 /**
  * Iterative walk: a recursive one would itself overflow on hostile nesting.
  * Only objects are pushed, on two parallel stacks, so the walk allocates
- * nothing per value: it runs on every event and message encoded.
+ * nothing for a field or item that is not itself an object: it runs on
+ * every event and message encoded and decoded.
  */
 function checkShape(root: unknown, maxDepth: number): void {
   if (typeof root !== 'object' || root === null) return;
