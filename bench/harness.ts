@@ -89,12 +89,17 @@ export interface BenchReport {
 
 export const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
+/** `-full` or `-quick` in a results file's name: a run at another size never overwrites the default size's record. */
+export function sizeSuffix(options: BenchOptions): string {
+  return options.full === true ? '-full' : options.quick ? '-quick' : '';
+}
+
 /** How long a timed-out run may take to release its resources before it is abandoned. */
 const ABORT_GRACE_MS = 10_000;
 
 /**
  * Runs every available peer `options.runs` times, prints the table and
- * writes `bench/results/<name>.json`.
+ * writes `bench/results/<name>.json` (`<name>-full.json`, `<name>-quick.json` at those sizes).
  */
 export async function runBenchmark(benchmark: Benchmark, options: BenchOptions): Promise<BenchReport> {
   const heading = `${benchmark.name}: ${benchmark.title} — ${benchmark.workload(options)}; ${benchmark.unit}, ${benchmark.higherIsBetter ? 'higher' : 'lower'} is better; median of ${options.runs} run${options.runs === 1 ? '' : 's'}`;
@@ -147,7 +152,7 @@ export async function runBenchmark(benchmark: Benchmark, options: BenchOptions):
   const result: BenchResult = { name: benchmark.name, unit: benchmark.unit, runs: options.runs, results, ratios };
   console.log(`\n${formatTables(result)}`);
   mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, `${benchmark.name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(RESULTS_DIR, `${benchmark.name}${sizeSuffix(options)}.json`), `${JSON.stringify(result, null, 2)}\n`);
   return { result, heading, notes, failed };
 }
 

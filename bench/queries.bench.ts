@@ -22,7 +22,8 @@
  * so `cluster-1/cluster-2` is how many times the answers/s two workers
  * give over one. Each round also prints throughput, bytes read against
  * bytes returned, cache hit rate, the share within the 500 ms budget and
- * the issue's targets met or not; bench/results/queries-load.json keeps it all.
+ * the issue's targets met or not; bench/results/queries-load.json keeps it all
+ * (`-full`, `-quick` in the name at those sizes).
  *
  * Sizes (`--quick`, default, `--full`): 100 MB, 400 MB or 4 GB of base grid
  * over 20 files (about 6.5× that stored, with the levels), generated once
@@ -35,7 +36,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { isServiceUp } from '../test/helpers/services.js';
 import type { Benchmark, BenchOptions, Peer } from './harness.js';
-import { RESULTS_DIR } from './harness.js';
+import { RESULTS_DIR, sizeSuffix } from './harness.js';
 import { benchDataset, percentile, simulateUsers, type BenchDataset, type Sample } from './queries-load.js';
 import { startSystem, type SystemName } from './queries-systems.js';
 
@@ -219,7 +220,7 @@ function report(name: string, round: number, m: Measure): void {
 
 function writeDetails(options: BenchOptions): void {
   const s = shape(options);
-  writeFileSync(join(RESULTS_DIR, 'queries-load.json'), `${JSON.stringify({ size: options.full === true ? 'full' : options.quick ? 'quick' : 'default', users: USERS, files: FILES, ...s, budgetMs: BUDGET_MS, targets: TARGETS, systems: details }, null, 2)}\n`);
+  writeFileSync(join(RESULTS_DIR, `queries-load${sizeSuffix(options)}.json`), `${JSON.stringify({ size: options.full === true ? 'full' : options.quick ? 'quick' : 'default', users: USERS, files: FILES, ...s, budgetMs: BUDGET_MS, targets: TARGETS, systems: details }, null, 2)}\n`);
 }
 
 export const queriesBenchmark: Benchmark = {
