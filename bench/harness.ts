@@ -102,7 +102,7 @@ const ABORT_GRACE_MS = 10_000;
  * writes `bench/results/<name>.json` (`<name>-full.json`, `<name>-quick.json` at those sizes).
  */
 export async function runBenchmark(benchmark: Benchmark, options: BenchOptions): Promise<BenchReport> {
-  const heading = `${benchmark.name}: ${benchmark.title} — ${benchmark.workload(options)}; ${benchmark.unit}, ${benchmark.higherIsBetter ? 'higher' : 'lower'} is better; median of ${options.runs} run${options.runs === 1 ? '' : 's'}`;
+  const heading = `${benchmark.name}: ${benchmark.title} — ${benchmark.workload(options)}; ${benchmark.unit}, ${benchmark.higherIsBetter ? 'higher' : 'lower'} is better; median of ${options.runs} run${options.runs === 1 ? '' : 's'}; Node ${process.version}${nodeFlags()}`;
   console.log(`\n${heading}`);
   const notes: string[] = [];
   let failed = false;
