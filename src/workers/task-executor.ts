@@ -11,6 +11,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { MillraceError } from '../core/errors.js';
 import { toFailure } from '../core/failure.js';
 import { findJsonProblem } from '../core/json-shape.js';
+import { containsBytes } from '../core/message-body.js';
 import type { Logger } from '../core/logger.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import { checkInAsBody, checkOut } from './claim-check.js';
@@ -119,6 +120,10 @@ export function startTask(
       const problem = output === undefined ? undefined : findJsonProblem(output, 'the result', { bytes: true });
       if (problem !== undefined) {
         throw new MillraceError('TASK_OUTPUT_INVALID', `task "${request.name}" returned a value that cannot travel as JSON: ${problem}`, { taskId: request.taskId });
+      }
+      // Checked here, before the claim-check: a large result becomes a ticket, which hides its bytes.
+      if (request.resultToEvents === true && containsBytes(output)) {
+        throw new MillraceError('TASK_OUTPUT_INVALID', `task "${request.name}" returned binary data, which a process's events cannot hold: put the bytes in the blob store (ctx.blobs) and return the reference`, { taskId: request.taskId });
       }
       end({ ok: true, output: await checkInAsBody(output, deps.blobs, deps.claimCheckBytes) });
     } catch (error) {

@@ -24,9 +24,8 @@
  * a second worker.
  */
 import { SystemClock, type Clock, type Timer } from '../core/clock.js';
-import { hasCode, messageOf, MillraceError } from '../core/errors.js';
-import { toFailure, type TaskFailure } from '../core/failure.js';
-import { containsBytes } from '../core/message-body.js';
+import { hasCode, messageOf } from '../core/errors.js';
+import type { TaskFailure } from '../core/failure.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { Log } from '../ports/log.js';
 import type { Consumer, Delivery, TaskQueue } from '../ports/task-queue.js';
@@ -280,7 +279,9 @@ export class TaskWorker {
   /** Runs the task on the pool; it can be aborted through `run` (lease lost, stop without drain, process cancelled). */
   private async runOnPool(delivery: Delivery, payload: TaskPayload, run: RunInHand): Promise<TaskOutcome> {
     // A closed pool throws: the handler fails and the consumer requeues the task, as before any run.
-    const started = this.options.pool.startRun({ taskId: payload.taskId, name: delivery.name, input: payload.input, attempt: payload.attempt ?? delivery.attempt, timeoutMs: payload.timeoutMs });
+    // Replies may carry bytes; a job's result is kept in its process's events, which are JSON.
+    const resultToEvents = !delivery.expectsReply && payload.resultQueue !== undefined;
+    const started = this.options.pool.startRun({ taskId: payload.taskId, name: delivery.name, input: payload.input, attempt: payload.attempt ?? delivery.attempt, timeoutMs: payload.timeoutMs, resultToEvents });
     run.abort = started.abort;
     const processId = payload.attempt === undefined ? undefined : payload.taskId.split('/')[0]!;
     this.inHand.add(run);
@@ -305,10 +306,6 @@ export class TaskWorker {
   }
 
   private async settle(delivery: Delivery, payload: TaskPayload, outcome: TaskOutcome, durationMs: number): Promise<void> {
-    if (outcome.ok && !delivery.expectsReply && payload.resultQueue !== undefined && containsBytes(outcome.output)) {
-      // Replies carry bytes; a job's result is kept in its process's events, which are JSON.
-      outcome = { ok: false, failure: toFailure(new MillraceError('TASK_OUTPUT_INVALID', `task "${delivery.name}" returned binary data, which a process's events cannot hold: put the bytes in the blob store (ctx.blobs) and return the reference`, { taskId: payload.taskId })) };
-    }
     const result: TaskResult = { taskId: payload.taskId, name: delivery.name, attempt: payload.attempt ?? delivery.attempt, ok: outcome.ok, durationMs, ...(this.options.tag !== undefined ? { tag: this.options.tag } : {}) };
     if (outcome.ok) {
       result.output = outcome.output;

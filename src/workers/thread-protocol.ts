@@ -25,6 +25,8 @@ export interface RunRequest {
   attempt: number;
   /** Overrides the definition's timeout. */
   timeoutMs?: number;
+  /** The result goes into a process's events, which are JSON: bytes in it fail the run, whatever its size. */
+  resultToEvents?: boolean;
 }
 
 /** How a run ended: output (possibly a claim ticket) or a failure record. */

@@ -101,6 +101,13 @@ describe('TaskWorker', () => {
     assert.equal(result!.failure?.type, 'TASK_OUTPUT_INVALID');
     assert.match(result!.failure!.message, /returned binary data, which a process's events cannot hold: put the bytes in the blob store/);
   });
+
+  it('fails a job task whose result carries bytes whatever its size, claim-checked or not', async () => {
+    const [result] = await runAndCollect('r.bigbytes', [{ name: 'echo', taskId: 'p/bytes/2', input: { png: new Uint8Array(200_000) } }]);
+    assert.equal(result!.ok, false, 'a result past the claim-check threshold goes to the blob store as a ticket, but bytes still cannot reach the events');
+    assert.equal(result!.failure?.type, 'TASK_OUTPUT_INVALID');
+    assert.match(result!.failure!.message, /returned binary data, which a process's events cannot hold/);
+  });
 });
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
