@@ -7,7 +7,7 @@
  * so they answer the same way.
  */
 import { MillraceError } from '../../core/errors.js';
-import { decodeJson } from '../../core/json-codec.js';
+import { decodeJson, encodeJson } from '../../core/json-codec.js';
 import type { ExpectedVersion, StoredEvent } from '../../ports/event-store.js';
 
 /** A stored event row; drivers return bigint columns as numbers or strings. */
@@ -49,6 +49,14 @@ export function staleVersion(streamId: string, expected: ExpectedVersion, actual
   return versionConflict(`stream ${streamId} is at version ${actual}, expected ${String(expected)}`, streamId, expected, actual);
 }
 
+/** Most events carry no metadata: stored as `{}` without an encode, and read back without a parse (`toStoredEvent`). */
+const NO_METADATA = '{}';
+
+/** An event's metadata as stored. */
+export function encodeMetadata(metadata: Record<string, unknown> | undefined): string {
+  return metadata === undefined ? NO_METADATA : encodeJson(metadata);
+}
+
 export function toStoredEvent(row: StoredEventRow): StoredEvent {
   return {
     id: row.event_id,
@@ -57,8 +65,7 @@ export function toStoredEvent(row: StoredEventRow): StoredEvent {
     position: Number(row.position),
     type: row.type,
     data: decodeStored(row, row.data),
-    // Most events carry none: a fresh object, without a parse, for each.
-    metadata: row.metadata === '{}' ? {} : decodeStored(row, row.metadata) as Record<string, unknown>,
+    metadata: row.metadata === NO_METADATA ? {} : decodeStored(row, row.metadata) as Record<string, unknown>,
     recordedAt: Number(row.recorded_at),
   };
 }

@@ -28,7 +28,7 @@ import {
   type EventRow,
 } from './sqlite-event-store-sql.js';
 import { attachSqlite, translateSqliteError, type SqliteSource } from './sqlite-source.js';
-import { firstDuplicate, expectedNumber, versionMatches, versionConflict, staleVersion, toStoredEvent } from '../common/event-store-rules.js';
+import { firstDuplicate, expectedNumber, versionMatches, versionConflict, staleVersion, toStoredEvent, encodeMetadata } from '../common/event-store-rules.js';
 
 /** Options for {@link SqliteEventStore}: a `path` or a shared `database`, plus a clock. */
 export type SqliteEventStoreOptions = SqliteSource & {
@@ -102,7 +102,7 @@ export class SqliteEventStore implements EventStore {
       id: event.id ?? newId(),
       type: event.type,
       data: encodeJson(event.data),
-      metadata: event.metadata === undefined ? '{}' : encodeJson(event.metadata),
+      metadata: encodeMetadata(event.metadata),
     }));
     const duplicate = firstDuplicate(pending.map((event) => event.id));
     if (duplicate !== undefined) throw versionConflict(`event id ${duplicate} appears twice in one batch`, streamId, expectedVersion, undefined, duplicate);

@@ -34,7 +34,7 @@ import {
   STREAM_VERSION_CONSTRAINT,
   type EventRow,
 } from './postgres-event-store-sql.js';
-import { firstDuplicate, expectedNumber, versionMatches, versionConflict, staleVersion, toStoredEvent } from '../common/event-store-rules.js';
+import { firstDuplicate, expectedNumber, versionMatches, versionConflict, staleVersion, toStoredEvent, encodeMetadata } from '../common/event-store-rules.js';
 
 /** Options for {@link PostgresEventStore}: connection settings plus a clock. */
 export type PostgresEventStoreOptions = PostgresOptions & {
@@ -103,7 +103,7 @@ export class PostgresEventStore implements EventStore {
     this.assertOpen();
     assertStorableText(streamId, 'stream id', { streamId });
     const pending = events.map((event): PendingEvent => {
-      const pendingEvent = { id: event.id ?? newId(), type: event.type, data: encodeJson(event.data), metadata: encodeJson(event.metadata ?? {}) };
+      const pendingEvent = { id: event.id ?? newId(), type: event.type, data: encodeJson(event.data), metadata: encodeMetadata(event.metadata) };
       assertStorableText(pendingEvent.id, 'event id', { streamId });
       assertStorableText(pendingEvent.type, 'event type', { streamId });
       return pendingEvent;
