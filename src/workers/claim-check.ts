@@ -40,8 +40,8 @@ export async function checkIn(value: unknown, blobs: BlobStore, thresholdBytes =
 function isSmallScalar(value: unknown, thresholdBytes: number): boolean {
   if (value === null || typeof value === 'boolean') return true;
   if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
-  // Escaping makes at most 6 characters of one (\u00XX), and a character at most 3 bytes of UTF-8.
-  return typeof value === 'string' && value.length * 6 + 2 <= thresholdBytes && !/[\ud800-\udfff]/.test(value);
+  // A UTF-16 unit is at most 6 bytes of JSON: escaped (\u00XX, or a lone surrogate's \udXXX), else at most 3 of UTF-8.
+  return typeof value === 'string' && value.length * 6 + 2 <= thresholdBytes;
 }
 
 /**

@@ -22,7 +22,7 @@ function countingBlobs(): BlobStore & { puts: number } {
 void describe('checkIn', () => {
   void it('returns small numbers, booleans, null and short strings as they are, without storing anything', async () => {
     const blobs = countingBlobs();
-    for (const value of [0, 42, -7.5, true, false, null, '', 'page /index.html']) assert.equal(await checkIn(value, blobs, 64), value);
+    for (const value of [0, 42, -7.5, true, false, null, '', 'page /index.html', 'a\ud800b']) assert.equal(await checkIn(value, blobs, 64), value);
     assert.equal(blobs.puts, 0);
   });
 
