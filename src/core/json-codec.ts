@@ -49,7 +49,7 @@ export function decodeJson(input: string | Uint8Array, limits: Partial<JsonLimit
   } catch (cause) {
     throw new MillraceError('CODEC_INVALID_JSON', `invalid JSON: ${(cause as Error).message}`, {}, { cause });
   }
-  checkShape(value, maxDepth);
+  checkShape(value, maxDepth, maxBytes);
   return value;
 }
 
@@ -60,7 +60,7 @@ export function decodeJson(input: string | Uint8Array, limits: Partial<JsonLimit
  */
 export function encodeJson(value: unknown, limits: Partial<JsonLimits> = {}): string {
   const maxBytes = limits.maxBytes ?? DEFAULT_JSON_LIMITS.maxBytes;
-  checkShape(value, limits.maxDepth ?? DEFAULT_JSON_LIMITS.maxDepth);
+  checkShape(value, limits.maxDepth ?? DEFAULT_JSON_LIMITS.maxDepth, maxBytes);
   const text = JSON.stringify(value);
   if (text === undefined) throw new MillraceError('CODEC_INVALID_JSON', 'value has no JSON form (undefined or a function)');
   const size = Buffer.byteLength(text, 'utf8');
@@ -80,14 +80,25 @@ export function encodeJsonBytes(value: unknown, limits: Partial<JsonLimits> = {}
  * Only objects are pushed, on two parallel stacks, so the walk allocates
  * nothing for a field or item that is not itself an object: it runs on
  * every event and message encoded and decoded.
+ *
+ * Every object or array costs at least two bytes of JSON (`{}`), so a
+ * value that makes the walk visit more than `maxBytes / 2` of them cannot
+ * fit the limit: the walk stops there. Without that bound, a value built
+ * in memory with shared references (`a = {l: b, r: b}`, b likewise, 60
+ * levels down) would take 2^60 steps here before `JSON.stringify` ever
+ * got to refuse it, hanging the thread that encodes it.
  */
-function checkShape(root: unknown, maxDepth: number): void {
+function checkShape(root: unknown, maxDepth: number, maxBytes: number): void {
   if (typeof root !== 'object' || root === null) return;
   const values: object[] = [root];
   const depths: number[] = [0];
+  let budget = Math.floor(maxBytes / 2);
   while (values.length > 0) {
     const value = values.pop()!;
     const depth = depths.pop()!;
+    if (--budget < 0) {
+      throw new MillraceError('CODEC_TOO_LARGE', `JSON value holds more than ${Math.floor(maxBytes / 2)} objects and arrays, so its JSON form exceeds the limit of ${maxBytes} bytes`, { maxBytes });
+    }
     if (depth >= maxDepth) {
       throw new MillraceError('CODEC_TOO_DEEP', `JSON nesting exceeds the limit of ${maxDepth} levels`, { maxDepth });
     }

@@ -41,6 +41,17 @@ describe('JSON codec', () => {
     assert.equal(codeOf(() => decodeJson(deep)), 'CODEC_TOO_DEEP');
   });
 
+  it('refuses a value whose shared references would make its JSON too large, without walking every path', () => {
+    // 50 levels of {l: next, r: next}: 2^50 paths to the bottom, 51 objects in memory.
+    let shared: unknown = {};
+    for (let level = 0; level < 50; level++) shared = { l: shared, r: shared };
+    assert.equal(codeOf(() => encodeJson(shared)), 'CODEC_TOO_LARGE');
+    // Shared references whose JSON fits are still accepted.
+    let small: unknown = {};
+    for (let level = 0; level < 4; level++) small = { l: small, r: small };
+    assert.equal(encodeJson(small, { maxBytes: 200 }).length, 197);
+  });
+
   it('names malformed JSON and invalid UTF-8', () => {
     assert.equal(codeOf(() => decodeJson('{"a":')), 'CODEC_INVALID_JSON');
     assert.equal(codeOf(() => decodeJson(new Uint8Array([0x22, 0xff, 0x22]))), 'CODEC_INVALID_JSON');
