@@ -22,37 +22,49 @@ export async function computeStrip(task: StripTask, blobs: BlobStore, now: () =>
     throw queryError('QUERY_DEADLINE_EXCEEDED', `strip ${task.strip} of query ${task.queryId} arrived after its deadline; dropped unread`, { queryId: task.queryId, strip: task.strip });
   }
   const slots = task.width * task.height;
-  const out = new Float64Array(slots);
+  let sum: Float64Array | undefined;
   let bytesRead = 0;
   let ranges = 0;
   for (const file of task.files) {
     const reads = await Promise.all(file.ranges.map(([offset, length]) => blobs.getRange(file.ref, offset, length)));
-    bytesRead += file.ranges.reduce((sum, [, length]) => sum + length, 0);
+    bytesRead += file.ranges.reduce((total, [, length]) => total + length, 0);
     ranges += file.ranges.length;
     const value = aggregateFile(task, file, reads);
-    for (let k = 0; k < slots; k++) out[k] = out[k]! + value[k]!;
+    if (sum === undefined) sum = value;
+    else for (let k = 0; k < slots; k++) sum[k] = sum[k]! + value[k]!;
   }
+  // Accumulated RT-slot-major (see aggregateFile); answered m/z-major, as the grid is laid out.
   const values = new Float32Array(slots);
-  for (let k = 0; k < slots; k++) values[k] = out[k]! / task.fileCount;
+  const { width: w, height: h, fileCount } = task;
+  if (sum !== undefined) {
+    for (let r = 0; r < w; r++) {
+      const row = r * h;
+      for (let m = 0; m < h; m++) values[m * w + r] = sum[row + m]! / fileCount;
+    }
+  }
   return { strip: task.strip, width: task.width, height: task.height, values: float32Bytes(values), bytesRead, ranges };
 }
 
 /**
  * One file's value per slot: its max, sum or mean over the base cells of
- * the cells in the slot (0 where none). One loop an aggregate, over
- * precomputed slot offsets: this is every cell a query reads, and a test
- * of the aggregate or of the column's slot a cell was a third of it.
+ * the cells in the slot (0 where none), laid out RT slot by RT slot
+ * (`rtSlot × height + mzSlot`). One loop an aggregate, over precomputed
+ * slot offsets: this is every cell a query reads, and a test of the
+ * aggregate or of the column's slot a cell was a third of it. The layout
+ * follows the tiles' rows, so consecutive cells of a row land in the same
+ * or the next slot: laid out m/z-major, each cell was a write a whole
+ * grid row away from the last, a cache miss on a large view.
  */
 function aggregateFile(task: StripTask, file: StripFile, reads: Uint8Array[]): Float64Array {
   const { geometry: g, i, j } = file;
-  const w = task.width;
-  const acc = new Float64Array(w * task.height);
+  const h = task.height;
+  const acc = new Float64Array(task.width * h);
   const mean = task.aggregate === 'mean';
   const max = task.aggregate === 'max';
   const count = mean ? new Float64Array(acc.length) : undefined;
   const colBase = file.c0 * g.tileCols;
-  // Per column: where its m/z slot's row starts in `acc`, or -1 when it is outside the view.
-  const colOffsets = Int32Array.from(file.colSlots, (mzSlot) => (mzSlot < 0 ? -1 : mzSlot * w));
+  // Per column: its m/z slot, or -1 when it is outside the view.
+  const colOffsets = Int32Array.from(file.colSlots);
   const spans = mean ? Float64Array.from(file.colSlots, (_, k) => colSpan(g, j, colBase + k)) : undefined;
   for (let band = file.b0; band < file.b1; band++) {
     const tiles = decodeBand(reads[band - file.b0]!, g, i, j, band, file.c0, file.c1, file.ref.key);
@@ -63,8 +75,9 @@ function aggregateFile(task: StripTask, file: StripFile, reads: Uint8Array[]): F
       const width = tileWidth(g, j, c);
       const firstCol = c * g.tileCols - colBase;
       for (let r = 0; r < rows; r++) {
-        const slot = file.rowSlots[(band - file.b0) * g.tileRows + r]!;
-        if (slot < 0) continue;
+        const rtSlot = file.rowSlots[(band - file.b0) * g.tileRows + r]!;
+        if (rtSlot < 0) continue;
+        const slot = rtSlot * h;
         const cells = r * width;
         if (max) {
           for (let k = 0; k < width; k++) {
