@@ -5,10 +5,12 @@
  * by the service, so paid once a file), plan, compute strips (ranged reads, CRC,
  * aggregate), encode and decode the strip answers as they travel, gather,
  * render the PNG. Over a generated dataset (under bench/.data/, reused),
- * for whole-file views and views zoomed 2–16× at random places.
+ * for whole-file views and views zoomed 2–16× at random places, or only
+ * views zoomed by a range of factors (`--zoom 2-4`: a user's first zoom).
+ * Prints the bytes read against the float32 grid returned.
  *
  * ```
- * node --import tsx bench/queries-profile.ts [--views 40] [--bytes 100MB]
+ * node --import tsx bench/queries-profile.ts [--views 40] [--bytes 100MB] [--zoom 2-4]
  * node --cpu-prof --cpu-prof-dir=.tmp --import tsx bench/queries-profile.ts
  * ```
  */
@@ -23,20 +25,24 @@ import { DEFAULT_QUERY_LIMITS, normaliseQuery } from '../src/queries/query/norma
 import { renderPng } from '../src/queries/render/render-png.js';
 import { benchDataset } from './queries-load.js';
 
-const { values: args } = parseArgs({ options: { views: { type: 'string', default: '40' }, bytes: { type: 'string', default: '100MB' } } });
+const { values: args } = parseArgs({ options: { views: { type: 'string', default: '40' }, bytes: { type: 'string', default: '100MB' }, zoom: { type: 'string' } } });
 const bytes = Number(/^(\d+)MB$/i.exec(args.bytes)?.[1] ?? NaN) * 1e6;
 if (!Number.isFinite(bytes)) throw new Error(`--bytes must look like 100MB, not ${args.bytes}`);
+const zoomRange = args.zoom === undefined ? undefined : /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(args.zoom)?.slice(1).map(Number);
+if (args.zoom !== undefined && !(zoomRange !== undefined && zoomRange[0]! >= 1 && zoomRange[1]! >= zoomRange[0]!)) throw new Error(`--zoom must look like 2-4 (factors from 1 up), not ${args.zoom}`);
 const data = await benchDataset(20, bytes);
 const files = data.revision.manifest.files;
 
 const phases = { open: 0, plan: 0, compute: 0, encodeStrips: 0, gather: 0, png: 0 };
 let pngBytes = 0;
+let bytesRead = 0;
+let gridBytes = 0;
 let seed = 7;
 const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 const views = Number(args.views);
 for (let v = 0; v < views; v++) {
   const file = files[v % files.length]!;
-  const zoom = v % 2 === 0 ? 1 : 2 + random() * 14;
+  const zoom = zoomRange !== undefined ? zoomRange[0]! + random() * (zoomRange[1]! - zoomRange[0]!) : v % 2 === 0 ? 1 : 2 + random() * 14;
   const rtSpan = (file.rtMax + 1 - file.rtMin) / zoom;
   const mzSpan = (file.mzMax - file.mzMin) / zoom;
   const rtMin = file.rtMin + random() * (file.rtMax + 1 - file.rtMin - rtSpan);
@@ -48,6 +54,8 @@ for (let v = 0; v < views; v++) {
   t = performance.now();
   const plan = planQuery(query, [opened], { queryId: randomUUID(), deadlineAt: Date.now() + 60_000 });
   phases.plan += performance.now() - t;
+  bytesRead += plan.strips.reduce((sum, strip) => sum + strip.files.reduce((s2, f) => s2 + f.ranges.reduce((s3, [, length]) => s3 + length, 0), 0), 0);
+  gridBytes += plan.rt.n * plan.mz.n * 4;
   const grid = emptyGrid(plan.rt, plan.mz);
   for (const [k, task] of plan.strips.entries()) {
     t = performance.now();
@@ -65,6 +73,7 @@ for (let v = 0; v < views; v++) {
   phases.png += performance.now() - t;
 }
 const total = Object.values(phases).reduce((a, b) => a + b, 0);
-console.log(`${views} views of ${(bytes / 1e6).toFixed(0)} MB over 20 files (half whole-file, half zoomed 2–16×); mean PNG ${(pngBytes / views / 1e3).toFixed(0)} kB`);
+const which = zoomRange !== undefined ? `all zoomed ${zoomRange[0]}–${zoomRange[1]}×` : 'half whole-file, half zoomed 2–16×';
+console.log(`${views} views of ${(bytes / 1e6).toFixed(0)} MB over 20 files (${which}); mean PNG ${(pngBytes / views / 1e3).toFixed(0)} kB; read ${(bytesRead / views / 1e6).toFixed(2)} MB a view, ${(bytesRead / gridBytes).toFixed(2)}× the float32 grid`);
 for (const [phase, ms] of Object.entries(phases)) console.log(`  ${phase.padEnd(13)} ${(ms / views).toFixed(1).padStart(7)} ms/view  ${((ms / total) * 100).toFixed(0).padStart(3)}%`);
 console.log(`  ${'total'.padEnd(13)} ${(total / views).toFixed(1).padStart(7)} ms/view`);
