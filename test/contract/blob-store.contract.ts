@@ -336,6 +336,24 @@ export function blobStoreContract(adapterName: string, harness: () => Promise<Bl
       });
     });
 
+    void describe('close', () => {
+      void it('waits for operations in progress, then refuses every call', async () => {
+        const kept = await store.put('kept', new Uint8Array([1]));
+        const body = new PassThrough();
+        const pending = store.put('late', body);
+        const closing = store.close();
+        body.end(new Uint8Array([2]));
+        assert.equal((await pending).size, 1); // the put begun before close finishes
+        await closing;
+        await rejectsWith(store.head('kept'), 'NOT_AVAILABLE');
+        await rejectsWith(store.get(kept), 'NOT_AVAILABLE');
+        await rejectsWith(store.getRange(kept, 0, 1), 'NOT_AVAILABLE');
+        await rejectsWith(store.put('after', new Uint8Array([3])), 'NOT_AVAILABLE');
+        await rejectsWith(store.delete('kept'), 'NOT_AVAILABLE');
+        await store.close(); // a second close is harmless
+      });
+    });
+
     void describe('large blobs', () => {
       void it('streams 20 MB in and reads it back whole and by range', async () => {
         const total = 20 * 1024 * 1024;

@@ -46,6 +46,7 @@ import type { Clock } from '../../core/clock.js';
 import { MillraceError } from '../../core/errors.js';
 import type { BlobBody, BlobEntry, BlobRef, BlobStore } from '../../ports/blob-store.js';
 import { assertValidBlobKey, assertValidBlobPrefix, compareBlobKeys, isValidBlobKey } from '../common/blob-key.js';
+import { OpenOperations } from '../common/open-operations.js';
 import {
   BLOB_HEADER_BYTES, BLOB_SUFFIX, BLOBS_DIR, DIR_SUFFIX, MAX_SEGMENT_BYTES, TMP_DIR, TMP_SUFFIX,
   blobDirectoryPath, blobFilePath, decodeBlobHeader, encodeBlobHeader,
@@ -89,13 +90,13 @@ export class FileBlobStore implements BlobStore {
   private readonly blobsRoot: string;
   private readonly root: string;
   private readonly tmpRoot: string;
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly operations: OpenOperations;
   /** Kept open for ranged reads; see read-handle-cache for how long a deleted blob may still be read. */
   private readonly readHandles = new ReadHandleCache();
-  private closed = false;
 
   constructor(options: FileBlobStoreOptions) {
     this.name = options.name ?? 'fs';
+    this.operations = new OpenOperations('blob store', this.name);
     mkdirSync(join(options.root, BLOBS_DIR), { recursive: true });
     mkdirSync(join(options.root, TMP_DIR), { recursive: true });
     // Real paths, so the containment checks compare like with like even when
@@ -107,7 +108,7 @@ export class FileBlobStore implements BlobStore {
   }
 
   put(key: string, body: BlobBody): Promise<BlobRef> {
-    return this.track(async () => {
+    return this.operations.run(async () => {
       const target = this.pathFor(key);
       const tmp = join(this.tmpRoot, randomUUID() + TMP_SUFFIX);
       const handle = await open(tmp, 'wx');
@@ -127,7 +128,7 @@ export class FileBlobStore implements BlobStore {
   }
 
   get(ref: BlobRef): Promise<Uint8Array> {
-    return this.track(async () => {
+    return this.operations.run(async () => {
       const handle = await this.openForRead(this.pathFor(ref.key), ref);
       try {
         const content = await readExactly(handle, BLOB_HEADER_BYTES, ref.size);
@@ -146,7 +147,7 @@ export class FileBlobStore implements BlobStore {
   }
 
   getRange(ref: BlobRef, offset: number, length: number): Promise<Uint8Array> {
-    return this.track(async () => {
+    return this.operations.run(async () => {
       const path = this.pathFor(ref.key);
       if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > ref.size) {
         throw new MillraceError('BLOB_RANGE_INVALID', `range ${offset}+${length} is outside blob "${ref.key}" of ${ref.size} bytes`, {
@@ -164,7 +165,7 @@ export class FileBlobStore implements BlobStore {
   }
 
   head(key: string): Promise<BlobRef | undefined> {
-    return this.track(async () => {
+    return this.operations.run(async () => {
       const handle = await this.openBlob(this.pathFor(key), key);
       if (handle === undefined) return undefined;
       try {
@@ -180,7 +181,7 @@ export class FileBlobStore implements BlobStore {
   }
 
   async *listEntries(prefix: string): AsyncIterable<BlobEntry> {
-    this.assertOpen();
+    this.operations.assertOpen();
     assertValidBlobPrefix(prefix);
     const cut = prefix.lastIndexOf('/');
     const keyDirectory = cut < 0 ? '' : prefix.slice(0, cut);
@@ -191,7 +192,7 @@ export class FileBlobStore implements BlobStore {
   }
 
   delete(key: string): Promise<void> {
-    return this.track(async () => {
+    return this.operations.run(async () => {
       const path = this.pathFor(key);
       const directory = dirname(path);
       this.readHandles.forget(key);
@@ -210,8 +211,7 @@ export class FileBlobStore implements BlobStore {
 
   /** Waits for operations in progress; any later call fails with `NOT_AVAILABLE`. */
   async close(): Promise<void> {
-    this.closed = true;
-    await Promise.allSettled([...this.inFlight]);
+    await this.operations.close();
     this.readHandles.clear();
   }
 
@@ -376,7 +376,7 @@ export class FileBlobStore implements BlobStore {
 
   /** Validates the key and maps it to a path that must lie under `<root>/blobs`. */
   private pathFor(key: string): string {
-    this.assertOpen();
+    this.operations.assertOpen();
     assertValidBlobKey(key);
     for (const segment of key.split('/')) {
       if (Buffer.byteLength(segment, 'utf8') > MAX_SEGMENT_BYTES) {
@@ -409,24 +409,7 @@ export class FileBlobStore implements BlobStore {
     return true;
   }
 
-  private assertOpen(): void {
-    if (this.closed) throw new MillraceError('NOT_AVAILABLE', `blob store "${this.name}" is closed`, { store: this.name });
-  }
 
-  private track<T>(operation: () => Promise<T>): Promise<T> {
-    try {
-      this.assertOpen();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const promise = operation();
-    this.inFlight.add(promise);
-    const forget = (): void => {
-      this.inFlight.delete(promise);
-    };
-    promise.then(forget, forget);
-    return promise;
-  }
 }
 
 function sizeMismatch(ref: BlobRef, actual: number): MillraceError {

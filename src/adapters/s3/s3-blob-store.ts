@@ -35,6 +35,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MillraceError } from '../../core/errors.js';
 import type { BlobBody, BlobEntry, BlobRef, BlobStore } from '../../ports/blob-store.js';
 import { assertValidBlobKey, assertValidBlobPrefix, isValidBlobKey, MAX_BLOB_KEY_BYTES } from '../common/blob-key.js';
+import { OpenOperations } from '../common/open-operations.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { resolveS3Options } from './s3-blob-store-options.js';
 import type { ResolvedS3Options, S3BlobStoreOptions } from './s3-blob-store-options.js';
@@ -69,25 +70,25 @@ export class S3BlobStore implements BlobStore {
   private readonly options: ResolvedS3Options;
   private readonly client: S3Client;
   private readonly writers = new KeyedMutex();
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly operations: OpenOperations;
   private hostName: Promise<string> | undefined;
-  private closed = false;
 
   constructor(options: S3BlobStoreOptions) {
     this.options = resolveS3Options(options);
     this.client = this.options.client;
     this.name = this.options.name;
+    this.operations = new OpenOperations('blob store', this.name);
   }
 
   put(key: string, body: BlobBody): Promise<BlobRef> {
-    return this.track(async () => {
+    return this.operations.run(async () => {
       const objectKey = this.objectKey(key);
       return this.writers.run(objectKey, () => this.putOnce(key, objectKey, body));
     });
   }
 
   get(ref: BlobRef): Promise<Uint8Array> {
-    return this.track(async () => {
+    return this.operations.run(async () => {
       const objectKey = this.objectKeyOf(ref);
       // Inside `call`: the body can fail mid-stream too (a reset connection).
       return this.call('get', ref.key, async () => readWhole(ref, await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: objectKey }))));
@@ -95,7 +96,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   getRange(ref: BlobRef, offset: number, length: number): Promise<Uint8Array> {
-    return this.track(async () => {
+    return this.operations.run(async () => {
       const objectKey = this.objectKeyOf(ref);
       if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > ref.size) {
         throw new MillraceError('BLOB_RANGE_INVALID', `range ${offset}+${length} is outside blob "${ref.key}" of ${ref.size} bytes`, {
@@ -124,7 +125,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   head(key: string): Promise<BlobRef | undefined> {
-    return this.track(async () => (await this.headEntry(key, this.objectKey(key)))?.ref);
+    return this.operations.run(async () => (await this.headEntry(key, this.objectKey(key)))?.ref);
   }
 
   async *list(prefix: string): AsyncIterable<BlobRef> {
@@ -132,26 +133,24 @@ export class S3BlobStore implements BlobStore {
   }
 
   async *listEntries(prefix: string): AsyncIterable<BlobEntry> {
-    this.assertOpen();
+    this.operations.assertOpen();
     assertValidBlobPrefix(prefix);
     const { bucket, prefix: storePrefix } = this.options;
     const host = await this.host();
     const outOfOrder = (previous: string, next: string): Error => new MillraceError('NOT_AVAILABLE',
       `list failed: S3 at ${host} listed "${next}" after "${previous}", not in UTF-8 byte order as S3 does`, { host, bucket });
     const listed = listObjects(this.client, bucket, storePrefix + prefix, this.options.listPageSize, outOfOrder);
-    const entries = mapOrdered(this.validKeys(listed), this.options.listConcurrency, (key) => this.track(() => this.headEntry(key, storePrefix + key)));
+    const entries = mapOrdered(this.validKeys(listed), this.options.listConcurrency, (key) => this.operations.run(() => this.headEntry(key, storePrefix + key)));
     for await (const entry of entries) if (entry !== undefined) yield entry; // undefined: deleted since it was listed
   }
 
   delete(key: string): Promise<void> {
-    return this.track(async () => this.removeObject(key, this.objectKey(key), 'delete'));
+    return this.operations.run(async () => this.removeObject(key, this.objectKey(key), 'delete'));
   }
 
   /** Waits for operations in progress, then destroys the client if the store built it. Later calls fail with `NOT_AVAILABLE`. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    if (!(await this.operations.close())) return;
     if (this.options.ownsClient) this.client.destroy();
   }
 
@@ -262,7 +261,7 @@ export class S3BlobStore implements BlobStore {
 
   /** Validates `key` and prefixes it; the whole object key must fit S3's 1024-byte limit. */
   private objectKey(key: string): string {
-    this.assertOpen();
+    this.operations.assertOpen();
     assertValidBlobKey(key);
     const objectKey = this.options.prefix + key;
     if (Buffer.byteLength(objectKey, 'utf8') > MAX_BLOB_KEY_BYTES) {
@@ -297,20 +296,7 @@ export class S3BlobStore implements BlobStore {
     return this.hostName;
   }
 
-  private assertOpen(): void {
-    if (this.closed) throw new MillraceError('NOT_AVAILABLE', `blob store "${this.name}" is closed`, { store: this.name });
-  }
 
-  private track<T>(operation: () => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new MillraceError('NOT_AVAILABLE', `blob store "${this.name}" is closed`, { store: this.name }));
-    const promise = operation();
-    this.inFlight.add(promise);
-    const forget = (): void => {
-      this.inFlight.delete(promise);
-    };
-    promise.then(forget, forget);
-    return promise;
-  }
 }
 
 function sameContentOrConflict(existing: BlobRef, wanted: BlobRef): BlobRef {
