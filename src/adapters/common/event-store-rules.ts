@@ -8,7 +8,8 @@
  */
 import { MillraceError } from '../../core/errors.js';
 import { decodeJson, encodeJson } from '../../core/json-codec.js';
-import type { ExpectedVersion, StoredEvent } from '../../ports/event-store.js';
+import { newId } from '../../core/ids.js';
+import type { ExpectedVersion, NewEvent, StoredEvent } from '../../ports/event-store.js';
 
 /** A stored event row; drivers return bigint columns as numbers or strings. */
 export interface StoredEventRow {
@@ -20,6 +21,26 @@ export interface StoredEventRow {
   data: string;
   metadata: string;
   recorded_at: number | string;
+}
+
+/** An event encoded for insertion. */
+export interface EncodedEvent {
+  id: string;
+  type: string;
+  data: string;
+  metadata: string;
+}
+
+/**
+ * A batch encoded for insertion, before any lock or connection is taken;
+ * an event without an id gets a new one.
+ * @throws `EVENT_STORE_VERSION_CONFLICT` when an id appears twice in the batch, codec errors when data does not encode
+ */
+export function encodeBatch(streamId: string, events: readonly NewEvent[], expected: ExpectedVersion): EncodedEvent[] {
+  const encoded = events.map((event) => ({ id: event.id ?? newId(), type: event.type, data: encodeJson(event.data), metadata: encodeMetadata(event.metadata) }));
+  const duplicate = firstDuplicate(encoded.map((event) => event.id));
+  if (duplicate !== undefined) throw versionConflict(`event id ${duplicate} appears twice in one batch`, streamId, expected, undefined, duplicate);
+  return encoded;
 }
 
 /** The first id that appears twice in a batch, if any. */

@@ -12,8 +12,6 @@
 import type { Clock } from '../../core/clock.js';
 import { SystemClock } from '../../core/clock.js';
 import { MillraceError } from '../../core/errors.js';
-import { newId } from '../../core/ids.js';
-import { encodeJson } from '../../core/json-codec.js';
 import type { AppendResult, EventStore, ExpectedVersion, NewEvent, StoredEvent } from '../../ports/event-store.js';
 import { GroupCommit } from './group-commit.js';
 import type { SqliteDatabase } from './sqlite-database.js';
@@ -28,21 +26,13 @@ import {
   type EventRow,
 } from './sqlite-event-store-sql.js';
 import { attachSqlite, translateSqliteError, type SqliteSource } from './sqlite-source.js';
-import { firstDuplicate, expectedNumber, versionMatches, versionConflict, staleVersion, toStoredEvent, encodeMetadata } from '../common/event-store-rules.js';
+import { encodeBatch, expectedNumber, versionMatches, versionConflict, staleVersion, toStoredEvent, type EncodedEvent } from '../common/event-store-rules.js';
 
 /** Options for {@link SqliteEventStore}: a `path` or a shared `database`, plus a clock. */
 export type SqliteEventStoreOptions = SqliteSource & {
   /** Source of `recordedAt`. @defaultValue a `SystemClock` */
   clock?: Clock;
 };
-
-/** An event encoded for insertion; encoding happens before the write lock is taken. */
-interface PendingEvent {
-  id: string;
-  type: string;
-  data: string;
-  metadata: string;
-}
 
 interface StreamHead {
   version: number;
@@ -91,21 +81,14 @@ export class SqliteEventStore implements EventStore {
     };
     this.commits = new GroupCommit(db, this.clock, `event store ${db.name}`);
     this.appendAtomic = this.commits.atomic(
-      (streamId: string, events: PendingEvent[], expected: ExpectedVersion, callerIds: boolean): AppendResult =>
+      (streamId: string, events: EncodedEvent[], expected: ExpectedVersion, callerIds: boolean): AppendResult =>
         this.appendLocked(streamId, events, expected, callerIds),
     );
   }
 
   async append(streamId: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
     this.assertOpen();
-    const pending = events.map((event) => ({
-      id: event.id ?? newId(),
-      type: event.type,
-      data: encodeJson(event.data),
-      metadata: encodeMetadata(event.metadata),
-    }));
-    const duplicate = firstDuplicate(pending.map((event) => event.id));
-    if (duplicate !== undefined) throw versionConflict(`event id ${duplicate} appears twice in one batch`, streamId, expectedVersion, undefined, duplicate);
+    const pending = encodeBatch(streamId, events, expectedVersion);
     // Random ids cannot already be stored, so only caller-chosen ids pay for the idempotency lookup.
     const callerIds = events.some((event) => event.id !== undefined);
     return this.commits.submit(() => {
@@ -154,7 +137,7 @@ export class SqliteEventStore implements EventStore {
    * already stored (see `append`). A first append, the common case, pays
    * no lookup per event.
    */
-  private appendLocked(streamId: string, events: PendingEvent[], expected: ExpectedVersion, callerIds: boolean): AppendResult {
+  private appendLocked(streamId: string, events: EncodedEvent[], expected: ExpectedVersion, callerIds: boolean): AppendResult {
     const head = this.statements.head.get(streamId);
     const actual = head?.version ?? 0;
     if (!versionMatches(expected, actual)) {
@@ -177,7 +160,7 @@ export class SqliteEventStore implements EventStore {
    * consecutive versions from `expected + 1`: it gets the original result.
    * Ids stored anywhere else mean the batch is not a retry but a clash.
    */
-  private findOriginalAppend(streamId: string, events: PendingEvent[], expected: ExpectedVersion): AppendResult | undefined {
+  private findOriginalAppend(streamId: string, events: EncodedEvent[], expected: ExpectedVersion): AppendResult | undefined {
     const places = events.map((event) => this.statements.place.get(event.id));
     const clash = places.findIndex((place) => place !== undefined);
     if (clash === -1) return undefined;

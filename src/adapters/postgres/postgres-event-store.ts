@@ -16,8 +16,6 @@ import type { Pool, PoolClient } from 'pg';
 import type { Clock } from '../../core/clock.js';
 import { SystemClock } from '../../core/clock.js';
 import { MillraceError } from '../../core/errors.js';
-import { newId } from '../../core/ids.js';
-import { encodeJson } from '../../core/json-codec.js';
 import type { AppendResult, EventStore, ExpectedVersion, NewEvent, StoredEvent } from '../../ports/event-store.js';
 import { PgDatabase, type PgStatement, type PostgresOptions } from './pg-database.js';
 import { assertStorableText } from './pg-errors.js';
@@ -34,21 +32,13 @@ import {
   STREAM_VERSION_CONSTRAINT,
   type EventRow,
 } from './postgres-event-store-sql.js';
-import { firstDuplicate, expectedNumber, versionMatches, versionConflict, staleVersion, toStoredEvent, encodeMetadata } from '../common/event-store-rules.js';
+import { encodeBatch, expectedNumber, versionMatches, versionConflict, staleVersion, toStoredEvent, type EncodedEvent } from '../common/event-store-rules.js';
 
 /** Options for {@link PostgresEventStore}: connection settings plus a clock. */
 export type PostgresEventStoreOptions = PostgresOptions & {
   /** Source of `recordedAt`. @defaultValue a `SystemClock` */
   clock?: Clock;
 };
-
-/** An event encoded for insertion; encoding happens before a connection is taken. */
-interface PendingEvent {
-  id: string;
-  type: string;
-  data: string;
-  metadata: string;
-}
 
 interface EventPlace {
   event_id: string;
@@ -102,14 +92,11 @@ export class PostgresEventStore implements EventStore {
   async append(streamId: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
     this.assertOpen();
     assertStorableText(streamId, 'stream id', { streamId });
-    const pending = events.map((event): PendingEvent => {
-      const pendingEvent = { id: event.id ?? newId(), type: event.type, data: encodeJson(event.data), metadata: encodeMetadata(event.metadata) };
-      assertStorableText(pendingEvent.id, 'event id', { streamId });
-      assertStorableText(pendingEvent.type, 'event type', { streamId });
-      return pendingEvent;
-    });
-    const duplicate = firstDuplicate(pending.map((event) => event.id));
-    if (duplicate !== undefined) throw versionConflict(`event id ${duplicate} appears twice in one batch`, streamId, expectedVersion, undefined, duplicate);
+    const pending = encodeBatch(streamId, events, expectedVersion);
+    for (const event of pending) {
+      assertStorableText(event.id, 'event id', { streamId });
+      assertStorableText(event.type, 'event type', { streamId });
+    }
     // Random ids cannot already be stored, so only caller-chosen ids pay for
     // the idempotency lookup, and any retry after an attempt whose COMMIT may
     // have landed: the lookup then recognises that commit and returns it.
@@ -160,7 +147,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   /** Runs inside the append transaction, holding the append lock. */
-  private async appendLocked(client: PoolClient, streamId: string, events: PendingEvent[], expected: ExpectedVersion, lookupIds: boolean): Promise<AppendResult> {
+  private async appendLocked(client: PoolClient, streamId: string, events: EncodedEvent[], expected: ExpectedVersion, lookupIds: boolean): Promise<AppendResult> {
     if (lookupIds && events.length > 0) {
       const original = await this.findOriginalAppend(client, streamId, events, expected);
       if (original !== undefined) return original;
@@ -191,7 +178,7 @@ export class PostgresEventStore implements EventStore {
    * from `expected + 1`: it gets the original result. Ids stored anywhere
    * else mean the batch is not a retry but a clash.
    */
-  private async findOriginalAppend(client: PoolClient, streamId: string, events: PendingEvent[], expected: ExpectedVersion): Promise<AppendResult | undefined> {
+  private async findOriginalAppend(client: PoolClient, streamId: string, events: EncodedEvent[], expected: ExpectedVersion): Promise<AppendResult | undefined> {
     const found = await client.query<EventPlace>({ ...this.statements.places, values: [events.map((event) => event.id)] });
     if (found.rows.length === 0) return undefined;
     const byId = new Map(found.rows.map((row) => [row.event_id, { streamId: row.stream_id, version: Number(row.version), position: Number(row.position) }]));
