@@ -9,6 +9,13 @@
 /** Input positions: `"topic/partition"` → next offset to read. */
 export type InputOffsets = Record<string, number>;
 
+/** What `commit` takes: the state and offsets, and the version the committer loaded (0 if none). */
+export interface CheckpointCommit {
+  state: Uint8Array;
+  offsets: InputOffsets;
+  expectedVersion: number;
+}
+
 export interface Checkpoint {
   pipeline: string;
   /** Serialised operator state (opaque to the store). */
@@ -32,6 +39,6 @@ export interface Checkpoint {
 export interface CheckpointStore {
   load(pipeline: string): Promise<Checkpoint | undefined>;
   /** Returns the new version. */
-  commit(pipeline: string, checkpoint: { state: Uint8Array; offsets: InputOffsets; expectedVersion: number }): Promise<number>;
+  commit(pipeline: string, checkpoint: CheckpointCommit): Promise<number>;
   close(): Promise<void>;
 }

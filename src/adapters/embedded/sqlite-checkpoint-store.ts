@@ -5,13 +5,12 @@
  * share one IMMEDIATE transaction, so a zombie committer from another
  * process cannot slip in between them.
  */
-import { crc32 } from 'node:zlib';
 import type { Clock } from '../../core/clock.js';
 import { SystemClock } from '../../core/clock.js';
 import { MillraceError } from '../../core/errors.js';
 import { decodeJson, encodeJson } from '../../core/json-codec.js';
-import type { Checkpoint, CheckpointStore, InputOffsets } from '../../ports/checkpoint-store.js';
-import { crc32Continue } from '../common/log-record-checksum.js';
+import type { Checkpoint, CheckpointCommit, CheckpointStore, InputOffsets } from '../../ports/checkpoint-store.js';
+import { checkpointChecksum } from '../common/checkpoint-checksum.js';
 import {
   CHECKPOINT_STORE_COMPONENT,
   CHECKPOINT_STORE_MIGRATIONS,
@@ -29,8 +28,6 @@ export type SqliteCheckpointStoreOptions = SqliteSource & {
   clock?: Clock;
 };
 
-/** What `commit` takes. */
-export type CheckpointCommit = { state: Uint8Array; offsets: InputOffsets; expectedVersion: number };
 
 /**
  * SQLite implementation of {@link CheckpointStore}. Durable on resolve (WAL,
@@ -152,18 +149,4 @@ function toCheckpoint(pipeline: string, row: CheckpointRow): Checkpoint {
 
 function corrupt(pipeline: string, version: number, cause?: unknown): MillraceError {
   return new MillraceError('STORAGE_CORRUPT', `checkpoint of ${pipeline} (version ${version}) failed its checksum`, { pipeline, version }, { cause });
-}
-
-/** CRC32 over the whole row, variable-length fields length-prefixed so that distinct rows never frame alike. */
-function checkpointChecksum(pipeline: string, version: number, committedAt: number, offsets: string, state: Uint8Array): number {
-  const pipelineBytes = Buffer.from(pipeline, 'utf8');
-  const offsetsBytes = Buffer.from(offsets, 'utf8');
-  const header = Buffer.allocUnsafe(4 + pipelineBytes.length + 8 + 8 + 4 + offsetsBytes.length);
-  let at = header.writeUInt32BE(pipelineBytes.length, 0);
-  at += pipelineBytes.copy(header, at);
-  at = header.writeDoubleBE(version, at);
-  at = header.writeDoubleBE(committedAt, at);
-  at = header.writeUInt32BE(offsetsBytes.length, at);
-  offsetsBytes.copy(header, at);
-  return crc32Continue(crc32(header), state);
 }

@@ -25,6 +25,6 @@
 export { PostgresEventStore, type PostgresEventStoreOptions } from './postgres-event-store.js';
 export { PostgresLog, type PostgresLogOptions } from './postgres-log.js';
 export type { RecordPosition } from './postgres-log-append.js';
-export { PostgresCheckpointStore, type PostgresCheckpointStoreOptions, type PostgresCheckpointCommit } from './postgres-checkpoint-store.js';
+export { PostgresCheckpointStore, type PostgresCheckpointStoreOptions } from './postgres-checkpoint-store.js';
 export type { PostgresOptions } from './pg-database.js';
 export { DEFAULT_SCHEMA, validateSchema } from './pg-schema.js';

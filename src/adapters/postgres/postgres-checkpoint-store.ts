@@ -16,14 +16,13 @@
  * })
  * ```
  */
-import { crc32 } from 'node:zlib';
 import type { Pool, PoolClient } from 'pg';
 import type { Clock } from '../../core/clock.js';
 import { SystemClock } from '../../core/clock.js';
 import { MillraceError } from '../../core/errors.js';
 import { decodeJson, encodeJson } from '../../core/json-codec.js';
-import type { Checkpoint, CheckpointStore, InputOffsets } from '../../ports/checkpoint-store.js';
-import { crc32Continue } from '../common/log-record-checksum.js';
+import type { Checkpoint, CheckpointCommit, CheckpointStore, InputOffsets } from '../../ports/checkpoint-store.js';
+import { checkpointChecksum } from '../common/checkpoint-checksum.js';
 import { PgDatabase, type PgStatement, type PostgresOptions } from './pg-database.js';
 import { assertStorableText } from './pg-errors.js';
 import {
@@ -42,8 +41,6 @@ export type PostgresCheckpointStoreOptions = PostgresOptions & {
   clock?: Clock;
 };
 
-/** What `commit` takes. */
-export type PostgresCheckpointCommit = { state: Uint8Array; offsets: InputOffsets; expectedVersion: number };
 
 /** A commit ready to send: validated, stamped and checksummed before any connection is taken. */
 interface PreparedCommit {
@@ -108,7 +105,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
    * connection drop with the statement in flight, the store reads the row
    * back: its checksum says whether this very commit landed.
    */
-  async commit(pipeline: string, checkpoint: PostgresCheckpointCommit): Promise<number> {
+  async commit(pipeline: string, checkpoint: CheckpointCommit): Promise<number> {
     const prepared = this.prepare(pipeline, checkpoint);
     await this.db.ready();
     return this.db.run((client) => this.commitOn(client, prepared), {
@@ -127,7 +124,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
    * and a `CHECKPOINT_CONFLICT` thrown here rolls back everything it wrote,
    * log appends included.
    */
-  async commitIn(client: PoolClient, pipeline: string, checkpoint: PostgresCheckpointCommit): Promise<number> {
+  async commitIn(client: PoolClient, pipeline: string, checkpoint: CheckpointCommit): Promise<number> {
     const prepared = this.prepare(pipeline, checkpoint);
     await this.db.ready();
     try {
@@ -155,7 +152,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
     await this.db.close();
   }
 
-  private prepare(pipeline: string, checkpoint: PostgresCheckpointCommit): PreparedCommit {
+  private prepare(pipeline: string, checkpoint: CheckpointCommit): PreparedCommit {
     this.assertOpen();
     assertStorableText(pipeline, 'pipeline name', { pipeline });
     const expected = checkpoint.expectedVersion;
@@ -171,7 +168,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
     const offsets = encodeJson(checkpoint.offsets);
     const committedAt = this.clock.now();
     const state = checkpoint.state;
-    return { pipeline, expected, state, offsets, committedAt, crc: checkpointChecksum(pipeline, expected + 1, committedAt, checkpoint.offsets, state) };
+    return { pipeline, expected, state, offsets, committedAt, crc: rowChecksum(pipeline, expected + 1, committedAt, checkpoint.offsets, state) };
   }
 
   /** The fenced write; on no match, reads the actual version to name it in the conflict. */
@@ -208,7 +205,7 @@ function toCheckpoint(pipeline: string, row: CheckpointRow): Checkpoint {
   } catch (cause) {
     throw corrupt(pipeline, version, cause);
   }
-  if (!isOffsets(offsets) || Number(row.crc) !== checkpointChecksum(pipeline, version, committedAt, offsets, state)) throw corrupt(pipeline, version);
+  if (!isOffsets(offsets) || Number(row.crc) !== rowChecksum(pipeline, version, committedAt, offsets, state)) throw corrupt(pipeline, version);
   // A copy, not a view: node-postgres may hand out slices of a larger buffer.
   return { pipeline, state: new Uint8Array(state), offsets, version, committedAt };
 }
@@ -222,20 +219,10 @@ function corrupt(pipeline: string, version: number, cause?: unknown): MillraceEr
 }
 
 /**
- * CRC32 over the whole row. Offsets are framed as their entries sorted by
- * input name, because jsonb hands back its own key order and spacing;
- * variable-length fields are length-prefixed so distinct rows never frame alike.
+ * The checksum over the whole row, with the offsets framed as their entries
+ * sorted by input name: jsonb hands back its own key order and spacing.
  */
-function checkpointChecksum(pipeline: string, version: number, committedAt: number, offsets: InputOffsets, state: Uint8Array): number {
+function rowChecksum(pipeline: string, version: number, committedAt: number, offsets: InputOffsets, state: Uint8Array): number {
   const canonical = JSON.stringify(Object.entries(offsets).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  const pipelineBytes = Buffer.from(pipeline, 'utf8');
-  const offsetsBytes = Buffer.from(canonical, 'utf8');
-  const header = Buffer.allocUnsafe(4 + pipelineBytes.length + 8 + 8 + 4 + offsetsBytes.length);
-  let at = header.writeUInt32BE(pipelineBytes.length, 0);
-  at += pipelineBytes.copy(header, at);
-  at = header.writeDoubleBE(version, at);
-  at = header.writeDoubleBE(committedAt, at);
-  at = header.writeUInt32BE(offsetsBytes.length, at);
-  offsetsBytes.copy(header, at);
-  return crc32Continue(crc32(header), state);
+  return checkpointChecksum(pipeline, version, committedAt, canonical, state);
 }
