@@ -49,7 +49,7 @@ export async function computeStrip(task: StripTask, blobs: BlobStore, now: () =>
  * One file's value per slot: its max, sum or mean over the base cells of
  * the cells in the slot (0 where none), laid out RT slot by RT slot
  * (`rtSlot × height + mzSlot`). One loop an aggregate, over precomputed
- * slot offsets: this is every cell a query reads, and a test of the
+ * slots: this is every cell a query reads, and a test of the
  * aggregate or of the column's slot a cell was a third of it. The layout
  * follows the tiles' rows, so consecutive cells of a row land in the same
  * or the next slot: laid out m/z-major, each cell was a write a whole
@@ -64,7 +64,7 @@ function aggregateFile(task: StripTask, file: StripFile, reads: Uint8Array[]): F
   const count = mean ? new Float64Array(acc.length) : undefined;
   const colBase = file.c0 * g.tileCols;
   // Per column: its m/z slot, or -1 when it is outside the view.
-  const colOffsets = Int32Array.from(file.colSlots);
+  const mzSlots = Int32Array.from(file.colSlots);
   const spans = mean ? Float64Array.from(file.colSlots, (_, k) => colSpan(g, j, colBase + k)) : undefined;
   for (let band = file.b0; band < file.b1; band++) {
     const tiles = decodeBand(reads[band - file.b0]!, g, i, j, band, file.c0, file.c1, file.ref.key);
@@ -77,27 +77,27 @@ function aggregateFile(task: StripTask, file: StripFile, reads: Uint8Array[]): F
       for (let r = 0; r < rows; r++) {
         const rtSlot = file.rowSlots[(band - file.b0) * g.tileRows + r]!;
         if (rtSlot < 0) continue;
-        const slot = rtSlot * h;
+        const rowStart = rtSlot * h;
         const cells = r * width;
         if (max) {
           for (let k = 0; k < width; k++) {
-            const offset = colOffsets[firstCol + k]!;
-            if (offset < 0) continue;
+            const mzSlot = mzSlots[firstCol + k]!;
+            if (mzSlot < 0) continue;
             const v = tile[cells + k]!;
-            if (v > acc[offset + slot]!) acc[offset + slot] = v;
+            if (v > acc[rowStart + mzSlot]!) acc[rowStart + mzSlot] = v;
           }
         } else if (count === undefined) {
           for (let k = 0; k < width; k++) {
-            const offset = colOffsets[firstCol + k]!;
-            if (offset >= 0) acc[offset + slot] = acc[offset + slot]! + tile[cells + k]!;
+            const mzSlot = mzSlots[firstCol + k]!;
+            if (mzSlot >= 0) acc[rowStart + mzSlot] = acc[rowStart + mzSlot]! + tile[cells + k]!;
           }
         } else {
           const rowWeight = rowSpan(g, i, band * g.tileRows + r);
           for (let k = 0; k < width; k++) {
-            const offset = colOffsets[firstCol + k]!;
-            if (offset < 0) continue;
-            acc[offset + slot] = acc[offset + slot]! + tile[cells + k]!;
-            count[offset + slot] = count[offset + slot]! + rowWeight * spans![firstCol + k]!;
+            const mzSlot = mzSlots[firstCol + k]!;
+            if (mzSlot < 0) continue;
+            acc[rowStart + mzSlot] = acc[rowStart + mzSlot]! + tile[cells + k]!;
+            count[rowStart + mzSlot] = count[rowStart + mzSlot]! + rowWeight * spans![firstCol + k]!;
           }
         }
       }
