@@ -92,12 +92,13 @@ function checkShape(root: unknown, maxDepth: number, maxBytes: number): void {
   if (typeof root !== 'object' || root === null) return;
   const values: object[] = [root];
   const depths: number[] = [0];
-  let budget = Math.floor(maxBytes / 2);
+  const maxObjects = Math.floor(maxBytes / 2);
+  let visited = 0;
   while (values.length > 0) {
     const value = values.pop()!;
     const depth = depths.pop()!;
-    if (--budget < 0) {
-      throw new MillraceError('CODEC_TOO_LARGE', `JSON value holds more than ${Math.floor(maxBytes / 2)} objects and arrays, so its JSON form exceeds the limit of ${maxBytes} bytes`, { maxBytes });
+    if (++visited > maxObjects) {
+      throw new MillraceError('CODEC_TOO_LARGE', `JSON value holds more than ${maxObjects} objects and arrays, so its JSON form exceeds the limit of ${maxBytes} bytes`, { maxBytes });
     }
     if (depth >= maxDepth) {
       throw new MillraceError('CODEC_TOO_DEEP', `JSON nesting exceeds the limit of ${maxDepth} levels`, { maxDepth });
