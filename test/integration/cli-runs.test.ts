@@ -35,7 +35,7 @@ describe('millrace CLI: running work', () => {
       assert.equal(result.status, 0, result.stderr);
       assert.match(result.stdout, /counted [\d,]+ hits on [\d,]+ pages/);
       assert.match(result.stdout, /top pages\n +\d+ {2}\//);
-      assert.match(result.stdout, /malformed lines: \d+ \(counted, not fatal\)/);
+      assert.match(result.stdout, /malformed lines: \d+ \(counted, not fatal\)\n {2}first, at byte [\d,]+ of \S+: [^:\n]+: ".*"\n/);
       assert.match(result.stdout, /result: .*page-hits\.csv/);
     } finally {
       dir.remove();

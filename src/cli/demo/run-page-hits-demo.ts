@@ -67,7 +67,9 @@ export async function runPageHitsDemo(options: PageHitsDemoOptions): Promise<voi
     for (const { page, hits } of summary.top) out(`  ${String(hits).padStart(9)}  ${page}`);
     out();
     const rejects = run.result.rejects;
-    out(`malformed lines: ${rejects.count} (counted, not fatal)${rejects.samples[0] ? `; first: ${JSON.stringify(rejects.samples[0])}` : ''}`);
+    out(`malformed lines: ${rejects.count} (counted, not fatal)`);
+    const first = rejects.samples[0];
+    if (first !== undefined) out(`  first, at byte ${first.offset.toLocaleString('en-US')} of ${first.input}: ${first.reason}: ${JSON.stringify(first.record)}`);
     out(`result: ${run.csvPath}   (page,count; count descending, then page)`);
     out(`state:  ${join(options.dataDir, 'state')}   (see it with: millrace status ${run.processId} --data-dir ${join(options.dataDir, 'state')})`);
     if (server !== undefined) {
