@@ -408,8 +408,6 @@ export class FileBlobStore implements BlobStore {
     if (real !== this.blobsRoot && !isInside(this.blobsRoot, real)) throw escapes(key, 'a symbolic link leads it outside the store root');
     return true;
   }
-
-
 }
 
 function sizeMismatch(ref: BlobRef, actual: number): MillraceError {

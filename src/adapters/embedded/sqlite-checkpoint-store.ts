@@ -28,7 +28,6 @@ export type SqliteCheckpointStoreOptions = SqliteSource & {
   clock?: Clock;
 };
 
-
 /**
  * SQLite implementation of {@link CheckpointStore}. Durable on resolve (WAL,
  * `synchronous = FULL`); each row carries a CRC32 checked on load, because

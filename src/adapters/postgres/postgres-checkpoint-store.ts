@@ -41,7 +41,6 @@ export type PostgresCheckpointStoreOptions = PostgresOptions & {
   clock?: Clock;
 };
 
-
 /** A commit ready to send: validated, stamped and checksummed before any connection is taken. */
 interface PreparedCommit {
   pipeline: string;

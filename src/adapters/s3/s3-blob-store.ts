@@ -295,8 +295,6 @@ export class S3BlobStore implements BlobStore {
     this.hostName ??= this.options.host !== undefined ? Promise.resolve(this.options.host) : clientHost(this.client);
     return this.hostName;
   }
-
-
 }
 
 function sameContentOrConflict(existing: BlobRef, wanted: BlobRef): BlobRef {
