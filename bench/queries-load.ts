@@ -64,6 +64,28 @@ export interface Sample {
 
 interface View { file: string; rtMin: number; rtMax: number; mzMin: number; mzMax: number }
 
+/**
+ * A round's warm-up, not measured: threads load and compile their modules,
+ * files are opened, code gets hot. 20 users for 3 s without thinking, on
+ * images 511 pixels tall, so that none of their answers is in the cache for
+ * the measured users.
+ */
+export function warmUp(baseUrl: string, revision: DatasetRevision, round: number): Promise<Sample[]> {
+  return simulateUsers(baseUrl, revision, { users: 20, durationMs: 3_000, thinkMs: [0, 0], seed: round + 1001, height: 511 });
+}
+
+/** A round's thinking users: each waits 0.5–1.5 s after an answer before the next request. */
+export function thinkingUsers(baseUrl: string, revision: DatasetRevision, round: number, users: number, durationMs: number): Promise<Sample[]> {
+  return simulateUsers(baseUrl, revision, { users, durationMs, thinkMs: [500, 1500], seed: round + 1 });
+}
+
+/** A size flag such as `--bytes 400MB`, in bytes. */
+export function parseMegabytes(flag: string, text: string): number {
+  const bytes = Number(/^(\d+)MB$/i.exec(text)?.[1] ?? NaN) * 1e6;
+  if (!Number.isFinite(bytes)) throw new Error(`${flag} must look like 400MB, not ${text}`);
+  return bytes;
+}
+
 /** Users who zoom in, pan and zoom out through one file each, for `durationMs`. */
 export async function simulateUsers(baseUrl: string, revision: DatasetRevision, options: { users: number; durationMs: number; thinkMs: [number, number]; seed: number; height?: number }): Promise<Sample[]> {
   const samples: Sample[] = [];

@@ -23,11 +23,10 @@ import { decodeStripResult, emptyGrid, placeStrip } from '../src/queries/gather/
 import { planQuery } from '../src/queries/plan/plan-query.js';
 import { DEFAULT_QUERY_LIMITS, normaliseQuery } from '../src/queries/query/normalise-query.js';
 import { renderPng } from '../src/queries/render/render-png.js';
-import { benchDataset } from './queries-load.js';
+import { benchDataset, parseMegabytes } from './queries-load.js';
 
 const { values: args } = parseArgs({ options: { views: { type: 'string', default: '40' }, bytes: { type: 'string', default: '100MB' }, zoom: { type: 'string' } } });
-const bytes = Number(/^(\d+)MB$/i.exec(args.bytes)?.[1] ?? NaN) * 1e6;
-if (!Number.isFinite(bytes)) throw new Error(`--bytes must look like 100MB, not ${args.bytes}`);
+const bytes = parseMegabytes('--bytes', args.bytes);
 const zoomRange = args.zoom === undefined ? undefined : parseZoom(args.zoom);
 const data = await benchDataset(20, bytes);
 const files = data.revision.manifest.files;

@@ -14,7 +14,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { benchDataset, percentile, simulateUsers } from './queries-load.js';
+import { benchDataset, parseMegabytes, percentile, thinkingUsers, warmUp } from './queries-load.js';
 import { startSystem, type SystemName } from './queries-systems.js';
 
 const SYSTEMS: readonly SystemName[] = ['millrace', 'brute-force', 'cluster-1', 'cluster-2'];
@@ -26,8 +26,7 @@ const { values: args } = parseArgs({
     'drop-caches': { type: 'boolean', default: false },
   },
 });
-const bytes = Number(/^(\d+)MB$/i.exec(args.bytes)?.[1] ?? NaN) * 1e6;
-if (!Number.isFinite(bytes)) throw new Error(`--bytes must look like 4000MB, not ${args.bytes}`);
+const bytes = parseMegabytes('--bytes', args.bytes);
 const seconds = Number(args.seconds);
 if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`--seconds must be a whole number from 1, not ${args.seconds}`);
 const system = SYSTEMS.find((name) => name === args.system);
@@ -37,9 +36,9 @@ const data = await benchDataset(20, bytes);
 if (args['drop-caches']) writeFileSync('/proc/sys/vm/drop_caches', '1');
 const running = await startSystem(system, data);
 try {
-  // As a round of the benchmark: 20 users asking for images one pixel shorter, so no measured answer is cached.
-  await simulateUsers(running.url, data.revision, { users: 20, durationMs: 3_000, thinkMs: [0, 0], seed: 1001, height: 511 });
-  const samples = await simulateUsers(running.url, data.revision, { users: 100, durationMs: seconds * 1000, thinkMs: [500, 1500], seed: 1 });
+  // As the first round of the benchmark.
+  await warmUp(running.url, data.revision, 0);
+  const samples = await thinkingUsers(running.url, data.revision, 0, 100, seconds * 1000);
   const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
   const computed = samples.filter((s) => !s.hit);
   const mb = (n: number): string => (n / 1e6).toFixed(1);

@@ -37,13 +37,12 @@ import { join } from 'node:path';
 import { isServiceUp } from '../test/helpers/services.js';
 import type { Benchmark, BenchOptions, Peer } from './harness.js';
 import { RESULTS_DIR, sizeSuffix } from './harness.js';
-import { benchDataset, percentile, simulateUsers, type BenchDataset, type Sample } from './queries-load.js';
+import { benchDataset, percentile, simulateUsers, thinkingUsers, warmUp, type BenchDataset, type Sample } from './queries-load.js';
 import { startSystem, type SystemName } from './queries-systems.js';
 
 const FILES = 20;
 const USERS = 100;
 const BUDGET_MS = 500;
-const WARM_UP_MS = 3_000;
 const TARGETS = { p99Ms: 100, zoomedOutReadOverGrid: 4, clusterSpeedup: 1.6 };
 
 interface Shape {
@@ -148,10 +147,8 @@ function system(name: SystemName, options: BenchOptions): Peer[] {
         const data = await dataset(options);
         const running = await startSystem(name, data);
         try {
-          // Warm-up, not measured: threads load and compile their modules, files are opened, code gets hot.
-          // 511 pixels tall, so that none of its answers is in the cache for the measured users.
-          await simulateUsers(running.url, data.revision, { users: 20, durationMs: WARM_UP_MS, thinkMs: [0, 0], seed: round + 1001, height: 511 });
-          const think = summarise(await simulateUsers(running.url, data.revision, { users, durationMs: thinkMs, thinkMs: [500, 1500], seed: round + 1 }), thinkMs, users);
+          await warmUp(running.url, data.revision, round);
+          const think = summarise(await thinkingUsers(running.url, data.revision, round, users, thinkMs), thinkMs, users);
           const saturated = summarise(await simulateUsers(running.url, data.revision, { users, durationMs: saturatedMs, thinkMs: [0, 0], seed: round + 101 }), saturatedMs, users);
           const result: Measure = { think, saturated, loadAverage: loadavg().map((l) => Number(l.toFixed(2))) };
           (details[name] ??= []).push({ round, ...result });
