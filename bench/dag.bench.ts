@@ -70,19 +70,22 @@ function millracePeer(options: BenchOptions): Peer {
 /**
  * One run of the millrace row, in seconds: a fresh data directory, the
  * orchestrator and a worker started before the clock, then one process from
- * `startProcess` to its completion. Exported for the profiling script.
+ * `startProcess` to its completion. Exported for the profiling script, whose
+ * `window` is called as the clock starts and stops.
  */
-export async function runMillraceDag(tasks: number, signal?: AbortSignal): Promise<number> {
+export async function runMillraceDag(tasks: number, signal?: AbortSignal, window?: { start(): void; stop(): void }): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'millrace-bench-dag-'));
   const millrace = await createMillrace({ dataDir: dir, threads: THREADS, logLevel: 'silent' });
   try {
     await millrace.startWorker({ tasks: new URL('./dag-tasks.ts', import.meta.url), concurrency: CONCURRENCY });
     const orchestrator = await millrace.startOrchestrator();
     orchestrator.register(dagProcess);
+    window?.start();
     const start = performance.now();
     const processId = await orchestrator.startProcess(dagProcess.name, { tasks });
     const view = await orchestrator.wait(processId, signal === undefined ? {} : { signal });
     const seconds = (performance.now() - start) / 1000;
+    window?.stop();
     if (view.status !== 'completed' || view.output !== tasks) {
       throw new Error(`process ended ${view.status} with output ${JSON.stringify(view.output)}; expected ${tasks} outputs at the fan-in`);
     }
