@@ -1,7 +1,8 @@
 /**
  * @module bench/dag-profile
  * Runs of the `dag` benchmark's millrace row, alone, for a profiler:
- * `node --cpu-prof --cpu-prof-dir=.tmp/prof --import tsx bench/dag-profile.ts [tasks] [runs]`.
+ * `node --cpu-prof --cpu-prof-dir=.tmp/prof --import tsx bench/dag-profile.ts [tasks] [runs] [--queued]`
+ * (`--queued`: every task through the queue, the `millrace-queued` row).
  * Worker threads write their own profiles next to the main thread's. Later
  * runs show the engine warm (optimised code), as the benchmark's rounds do.
  *
@@ -13,12 +14,14 @@
 import { readFileSync } from 'node:fs';
 import { runMillraceDag } from './dag.bench.js';
 
-const tasks = Number(process.argv[2] ?? 10_000);
-const runs = Number(process.argv[3] ?? 1);
+const positional = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+const queued = process.argv.includes('--queued');
+const tasks = Number(positional[0] ?? 10_000);
+const runs = Number(positional[1] ?? 1);
 for (let run = 1; run <= runs; run++) {
   let main = 0;
   let all = 0;
-  const seconds = await runMillraceDag(tasks, undefined, {
+  const seconds = await runMillraceDag(tasks, { queued, window: {
     start: () => {
       main = -mainThreadCpuMs();
       all = -processCpuMs();
@@ -27,9 +30,9 @@ for (let run = 1; run <= runs; run++) {
       main += mainThreadCpuMs();
       all += processCpuMs();
     },
-  });
+  } });
   const cpu = Number.isNaN(main) ? `process CPU ${all.toFixed(0)} ms` : `main thread CPU ${main.toFixed(0)} ms (${(main / 10 / seconds).toFixed(0)} % of the time), other threads ${(all - main).toFixed(0)} ms`;
-  console.log(`millrace dag, ${tasks.toLocaleString('en-US')} tasks, run ${run}/${runs}: ${seconds.toFixed(3)} s; ${cpu}`);
+  console.log(`millrace${queued ? '-queued' : ''} dag, ${tasks.toLocaleString('en-US')} tasks, run ${run}/${runs}: ${seconds.toFixed(3)} s; ${cpu}`);
 }
 
 function processCpuMs(): number {

@@ -13,7 +13,9 @@
  * ```
  *
  * Rows: `millrace` (the embedded engine: orchestrator, durable SQLite event
- * store and queue, worker threads) and `bullmq` (a `FlowProducer` flow on the
+ * store and queue, worker threads; tasks handed to the worker in-process),
+ * `millrace-queued` (the same with every task through the SQLite queue, as
+ * for a worker in another process) and `bullmq` (a `FlowProducer` flow on the
  * local Redis: a parent with N children, the shape BullMQ offers for this).
  */
 import { randomUUID } from 'node:crypto';
@@ -43,8 +45,8 @@ export const dagBenchmark: Benchmark = {
   unit: 'seconds',
   higherIsBetter: false,
   workload: (options) => `fan-out → ${taskCount(options).toLocaleString('en-US')} no-op tasks → fan-in of all outputs, ${CONCURRENCY} tasks in flight`,
-  peers: (options) => [millracePeer(options), bullmqPeer(options)],
-  ratios: [['millrace', 'bullmq']],
+  peers: (options) => [millracePeer(options, false), millracePeer(options, true), bullmqPeer(options)],
+  ratios: [['millrace', 'bullmq'], ['millrace-queued', 'bullmq']],
   runTimeoutMs: (options) => (options.quick ? 60_000 : 180_000),
 };
 
@@ -59,25 +61,33 @@ const dagProcess = defineProcess<{ tasks: number }>('bench-dag', 1, (p) => {
   p.task('fan-in', { task: 'dag-fan-in', after: [items], input: ({ outputs }) => outputs.items });
 });
 
-function millracePeer(options: BenchOptions): Peer {
+function millracePeer(options: BenchOptions, queued: boolean): Peer {
+  const dispatch = queued ? 'every task through the queue (localDispatch: false)' : 'tasks handed to the worker in-process';
   return {
-    system: 'millrace',
-    conditions: async () => `embedded engine: SQLite event store and queue (WAL, synchronous=FULL), ${THREADS} worker threads, concurrency ${CONCURRENCY}, files under ${tmpdir()}`,
-    run: (signal) => runMillraceDag(taskCount(options), signal),
+    system: queued ? 'millrace-queued' : 'millrace',
+    conditions: async () => `embedded engine: SQLite event store and queue (WAL, synchronous=FULL), ${THREADS} worker threads, concurrency ${CONCURRENCY}, ${dispatch}, files under ${tmpdir()}`,
+    run: (signal) => runMillraceDag(taskCount(options), { signal, queued }),
   };
+}
+
+export interface DagRunOptions {
+  signal?: AbortSignal;
+  /** Called as the clock starts and stops (the profiling script measures CPU in between). */
+  window?: { start(): void; stop(): void };
+  /** Every task through the queue: the worker takes none in-process. */
+  queued?: boolean;
 }
 
 /**
  * One run of the millrace row, in seconds: a fresh data directory, the
  * orchestrator and a worker started before the clock, then one process from
- * `startProcess` to its completion. Exported for the profiling script, whose
- * `window` is called as the clock starts and stops.
+ * `startProcess` to its completion. Exported for the profiling script.
  */
-export async function runMillraceDag(tasks: number, signal?: AbortSignal, window?: { start(): void; stop(): void }): Promise<number> {
+export async function runMillraceDag(tasks: number, { signal, window, queued = false }: DagRunOptions = {}): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'millrace-bench-dag-'));
   const millrace = await createMillrace({ dataDir: dir, threads: THREADS, logLevel: 'silent' });
   try {
-    await millrace.startWorker({ tasks: new URL('./dag-tasks.ts', import.meta.url), concurrency: CONCURRENCY });
+    await millrace.startWorker({ tasks: new URL('./dag-tasks.ts', import.meta.url), concurrency: CONCURRENCY, ...(queued ? { localDispatch: false } : {}) });
     const orchestrator = await millrace.startOrchestrator();
     orchestrator.register(dagProcess);
     window?.start();

@@ -24,6 +24,7 @@ import type { EventStore, StoredEvent } from '../ports/event-store.js';
 import type { Log } from '../ports/log.js';
 import type { Consumer, TaskQueue } from '../ports/task-queue.js';
 import { checkOut } from '../workers/claim-check.js';
+import type { LocalTaskTarget } from '../workers/local-dispatch.js';
 import { TASK_RESULT_MESSAGE, parseTaskResult, type TaskResult } from '../workers/task-message.js';
 import type { ProcessCommand } from './process-commands.js';
 import type { ProcessDefinition } from './process-definition.js';
@@ -195,6 +196,15 @@ export class Orchestrator {
     if (!this.acceptingResults || queue !== this.resultQueue) return false;
     await this.applyResult(result);
     return true;
+  }
+
+  /**
+   * Offers task messages for the task queue to a worker in this process
+   * before publishing them (see workers/local-dispatch), until the returned
+   * function detaches it.
+   */
+  attachLocalWorker(target: LocalTaskTarget): () => void {
+    return this.receptor.attachLocal(target);
   }
 
   /**

@@ -12,8 +12,16 @@
  * by its id (`<taskId>#<attempt>`), and a duplicate result is dropped by the
  * process (`duplicate`).
  *
- * The position is checkpointed after every page that published something,
- * and otherwise only every {@link CHECKPOINT_LAG_EVENTS} events and on stop.
+ * A task for the task queue is first offered to the workers of this process
+ * that take tasks in-process (see workers/local-dispatch); what they leave
+ * is published. The position checkpointed never passes a task handed over
+ * that way until it is settled (its result stored, or its message
+ * published after all), so a crash offers it again on restart, as it
+ * would publish it again.
+ *
+ * The position is checkpointed after every page that published something
+ * (or, past tasks handed over in-process, once they are settled), and
+ * otherwise only every {@link CHECKPOINT_LAG_EVENTS} events and on stop.
  * A page that published nothing has nothing to lose: read again after a
  * crash, it publishes nothing again. Most pages are like that (a fan-out's
  * completions far outnumber its schedulings), and a checkpoint is a durable
@@ -27,6 +35,7 @@ import type { CheckpointStore } from '../ports/checkpoint-store.js';
 import type { StoredEvent } from '../ports/event-store.js';
 import type { Log } from '../ports/log.js';
 import type { OutgoingMessage, TaskQueue } from '../ports/task-queue.js';
+import type { LocalTaskTarget, OfferedTask } from '../workers/local-dispatch.js';
 import type { TaskPayload } from '../workers/task-message.js';
 import type { TaskScheduled } from './process-events.js';
 import { routeTask, tagQueue, type TaskRoute } from './task-routing.js';
@@ -64,6 +73,13 @@ export class Receptor {
   /** Last event handled; events at or before it are skipped (the feed may start earlier, for the index). */
   private position = 0;
   private committedPosition = 0;
+  /** The last event that published or handed over something. */
+  private dispatchedPosition = 0;
+  private readonly localTargets: LocalTaskTarget[] = [];
+  /** Positions of tasks handed over in-process, oldest first from `pendingHead`; those settled since are in `settledPositions`. */
+  private pending: number[] = [];
+  private pendingHead = 0;
+  private readonly settledPositions = new Set<number>();
 
   constructor(private readonly options: ReceptorOptions) {}
 
@@ -74,7 +90,20 @@ export class Receptor {
     this.checkpointVersion = checkpoint?.version ?? 0;
     this.position = checkpoint?.offsets.events ?? 0;
     this.committedPosition = this.position;
+    this.dispatchedPosition = this.position;
+    this.pending = [];
+    this.pendingHead = 0;
+    this.settledPositions.clear();
     return this.position;
+  }
+
+  /** Offers task messages to `target` before publishing them, until the returned function detaches it. */
+  attachLocal(target: LocalTaskTarget): () => void {
+    this.localTargets.push(target);
+    return () => {
+      const at = this.localTargets.indexOf(target);
+      if (at >= 0) this.localTargets.splice(at, 1);
+    };
   }
 
   /** Publishes what the page's events after the resume position ask for, then records the position when it matters. */
@@ -83,11 +112,17 @@ export class Receptor {
     if (events.length === 0) return;
     const messages = new Map<string, OutgoingMessage[]>();
     const notices: ControlNotice[] = [];
+    const offered: OfferedTask[] = [];
+    const local = this.localTargets.length > 0;
     const now = this.options.clock.now();
     for (const event of events) {
       if (event.type === 'TaskScheduled') {
         const scheduled = event.data as TaskScheduled['data'];
         const queue = this.queueFor(scheduled);
+        if (local && queue === this.options.taskQueue) {
+          offered.push(this.offer(this.taskMessage(scheduled, now), event.position));
+          continue;
+        }
         const batch = messages.get(queue);
         if (batch === undefined) messages.set(queue, [this.taskMessage(scheduled, now)]);
         else batch.push(this.taskMessage(scheduled, now));
@@ -96,16 +131,25 @@ export class Receptor {
         notices.push({ type: 'cancel', processId: processIdOf(event.streamId), reason: (event.data as { reason: string }).reason });
       }
     }
+    const left = this.handOver(offered);
+    if (left.length > 0) {
+      const batch = messages.get(this.options.taskQueue) ?? [];
+      messages.set(this.options.taskQueue, [...batch, ...left.map((task) => task.message)]);
+    }
     for (const [queue, batch] of messages) await this.options.queue.publish(queue, batch);
+    for (const task of left) task.settled();
     if (notices.length > 0) await this.options.log.append(this.options.controlTopic, notices.map((value) => ({ key: value.processId, value })));
     this.position = events[events.length - 1]!.position;
-    const published = messages.size > 0 || notices.length > 0;
-    if (published || this.position - this.committedPosition >= CHECKPOINT_LAG_EVENTS) await this.commit(this.position);
+    if (messages.size > 0 || notices.length > 0 || offered.length > 0) this.dispatchedPosition = this.position;
+    const safe = this.safePosition();
+    const behind = safe - this.committedPosition;
+    if (behind > 0 && (this.dispatchedPosition > this.committedPosition || behind >= CHECKPOINT_LAG_EVENTS)) await this.commit(safe);
   }
 
   /** Checkpoints the position reached, if the last pages left it unrecorded (on stop). */
   async flush(): Promise<void> {
-    if (this.position > this.committedPosition) await this.commit(this.position);
+    const safe = this.safePosition();
+    if (safe > this.committedPosition) await this.commit(safe);
   }
 
   /** Routes may change live (a dial): each message is routed by the rules of the moment it is published. */
@@ -117,6 +161,37 @@ export class Receptor {
   taskQueues(): string[] {
     const tags = new Set((this.options.routes ?? []).map((route) => route.tag));
     return [this.options.taskQueue, ...[...tags].map((tag) => tagQueue(this.options.taskQueue, tag))];
+  }
+
+  /** Registers a task about to be offered in-process: its position stays unsettled until `settled` is called. */
+  private offer(message: OutgoingMessage, position: number): OfferedTask {
+    this.pending.push(position);
+    return { message, settled: () => this.settledPositions.add(position) };
+  }
+
+  /** Offers the tasks to the local workers in turn; returns what none took. */
+  private handOver(offered: OfferedTask[]): OfferedTask[] {
+    let left = offered;
+    for (const target of this.localTargets) {
+      if (left.length === 0) break;
+      left = target.offer(this.options.taskQueue, left);
+    }
+    return left;
+  }
+
+  /** The position a restart may resume after: the one handled, or just before the oldest task handed over and not yet settled. */
+  private safePosition(): number {
+    while (this.pendingHead < this.pending.length && this.settledPositions.delete(this.pending[this.pendingHead]!)) this.pendingHead++;
+    if (this.pendingHead === this.pending.length) {
+      this.pending = [];
+      this.pendingHead = 0;
+      return this.position;
+    }
+    if (this.pendingHead >= 4096) {
+      this.pending = this.pending.slice(this.pendingHead);
+      this.pendingHead = 0;
+    }
+    return this.pending[this.pendingHead]! - 1;
   }
 
   private queueFor(scheduled: TaskScheduled['data']): string {

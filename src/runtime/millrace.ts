@@ -27,6 +27,7 @@ import { Orchestrator } from '../jobs/orchestrator.js';
 import type { ProcessDefinition } from '../jobs/process-definition.js';
 import type { ProcessView } from '../jobs/process-view.js';
 import { TaskWorker, sumWorkerStats, type TaskWorkerStats } from '../workers/task-worker.js';
+import type { LocalDispatchOptions } from '../workers/local-dispatch.js';
 import { WorkerPool, type WorkerPoolStats } from '../workers/worker-pool.js';
 import { PoolScaler } from '../workers/scaler/pool-scaler.js';
 import type { ScalingPolicy } from '../workers/scaler/scaling-policy.js';
@@ -94,6 +95,15 @@ export interface StartWorkerOptions {
    * @defaultValue true
    */
   resultsInProcess?: boolean;
+  /**
+   * Takes the task queue's tasks straight from this engine's orchestrator
+   * once it runs, before they are published (see workers/local-dispatch):
+   * at most `backlog` at once, and a task still waiting for a run slot after
+   * `spillAfterMs` goes to the queue for other workers. `false` takes every
+   * task from the queue, as a worker in another process does.
+   * @defaultValue `{ backlog: 10_000, spillAfterMs: 1_000 }`
+   */
+  localDispatch?: LocalDispatchOptions | false;
   /**
    * Resizes the thread pool with the queue's load, between `min` and `max`
    * threads (starting at `threads`, else `min`); see workers/scaler.
@@ -211,14 +221,18 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
     const tags = workerOptions.tags ?? [];
     const queueNames = tags.length === 0 ? [base] : [...tags.map((tag) => tagQueue(base, tag)), ...(workerOptions.untagged === true ? [base] : [])];
     // One consumer per queue, all feeding the same pool.
+    // Tasks are handed over in-process only to a consumer of the engine's own task queue.
+    const takesLocal = (queueName: string): boolean => workerOptions.localDispatch !== false && workerOptions.queue === undefined && queueName === orchestrator.taskQueue;
     const taskWorkers = queueNames.map((queueName) => new TaskWorker({
       queue: workerOptions.queue ?? queue, pool, queueName, concurrency: workerOptions.concurrency, prefetch: workerOptions.prefetch, leaseMs: workerOptions.leaseMs, clock, logger,
       ...(tags.length > 0 ? { tag: tags.join(',') } : {}),
       control: { log, topic: orchestrator.controlTopic },
       // Same process as the orchestrator: results go to it directly once it runs (see Orchestrator.acceptResult).
       localResults: workerOptions.resultsInProcess === false ? undefined : (resultQueue, result) => orchestrator.acceptResult(resultQueue, result),
+      ...(takesLocal(queueName) ? { localDispatch: workerOptions.localDispatch || {} } : {}),
     }));
     for (const worker of taskWorkers) await worker.start();
+    const detachLocal = taskWorkers.flatMap((worker) => worker.localTarget === undefined ? [] : [orchestrator.attachLocalWorker(worker.localTarget)]);
     const dials = new AbortController();
     const { autoscale } = workerOptions;
     const scaler = autoscale === undefined ? undefined : new PoolScaler({
@@ -255,6 +269,7 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
       stats: () => ({ ...sumWorkerStats(taskWorkers.map((worker) => worker.stats)), pool: pool.stats }),
       stop: async (stopOptions = {}) => {
         workers.delete(running);
+        for (const detach of detachLocal) detach();
         dials.abort();
         await scaler?.stop();
         await Promise.all(taskWorkers.map((worker) => worker.stop(stopOptions)));

@@ -32,6 +32,7 @@ import type { Consumer, Delivery, TaskQueue } from '../ports/task-queue.js';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, shouldRetry, type RetryPolicy } from './retry-policy.js';
 import { TASK_RESULT_MESSAGE, parseTaskPayload, type TaskPayload, type TaskResult } from './task-message.js';
 import type { TaskOutcome } from './thread-protocol.js';
+import { LocalDelivery, LocalDispatch, type LocalDispatchOptions, type LocalTaskTarget } from './local-dispatch.js';
 import { RunSlots } from './run-slots.js';
 import type { WorkerPool } from './worker-pool.js';
 
@@ -72,6 +73,12 @@ export interface TaskWorkerOptions {
   localResults?: LocalResultSink;
   /** This worker's tags, joined with `,`, stamped on its results (see `TaskResult.tag`). @defaultValue none: untagged */
   tag?: string;
+  /**
+   * Takes task messages handed over in-process (see workers/local-dispatch):
+   * {@link TaskWorker.localTarget} is then what an orchestrator in this
+   * process offers them to. @defaultValue none: tasks come from the queue only
+   */
+  localDispatch?: LocalDispatchOptions;
 }
 
 /**
@@ -122,11 +129,27 @@ export class TaskWorker {
   private readonly slots = new RunSlots(() => this.concurrency);
   /** Set by a stop without draining: waiting deliveries are given back, not run. */
   private abandoned = false;
+  private readonly local: LocalDispatch | undefined;
 
   constructor(private readonly options: TaskWorkerOptions) {
     this.concurrencyLimit = options.concurrency;
     this.clock = options.clock ?? new SystemClock();
     this.logger = (options.logger ?? silentLogger).child({ component: 'task-worker', queue: this.queueName });
+    this.local = options.localDispatch === undefined ? undefined : new LocalDispatch({
+      queue: options.queue, queueName: this.queueName, clock: this.clock, logger: this.logger,
+      knows: (name) => options.pool.task(name) !== undefined,
+      run: (delivery) => this.handle(delivery),
+    }, options.localDispatch);
+  }
+
+  /** Where an orchestrator in this process hands task messages, when `localDispatch` is set. */
+  get localTarget(): LocalTaskTarget | undefined {
+    return this.local;
+  }
+
+  /** Tasks handed over in-process and waiting for a run slot. */
+  get localWaiting(): number {
+    return this.local?.waitingCount ?? 0;
   }
 
   get queueName(): string {
@@ -146,6 +169,7 @@ export class TaskWorker {
       concurrency: this.concurrency + this.prefetch,
       leaseMs: this.leaseMs,
     });
+    this.local?.start();
   }
 
   /**
@@ -176,6 +200,8 @@ export class TaskWorker {
   async stop(options: { drain?: boolean } = {}): Promise<void> {
     const consumer = this.consumer;
     this.consumer = undefined;
+    // Tasks handed over in-process and not yet running go to the queue; those running finish, or are given back below.
+    this.local?.stopTaking();
     if (options.drain === false && consumer !== undefined) {
       this.abandoned = true;
       for (const run of this.inHand) {
@@ -184,6 +210,7 @@ export class TaskWorker {
       }
     }
     await consumer?.stop(options);
+    await this.local?.settledAll();
     this.controlFeed?.abort();
     this.controlFeed = undefined;
   }
@@ -223,13 +250,13 @@ export class TaskWorker {
       return;
     }
     const run: RunInHand = { abort: () => undefined, leaseGone: false };
-    const lease = this.holdLease(delivery, payload, run);
+    const lease = delivery instanceof LocalDelivery ? NO_LEASE : this.holdLease(delivery, payload, run);
     try {
       await this.slots.acquire();
       let slotHeld = true;
       try {
-        // Released by a stop without draining while it waited, or its lease lost: the queue hands it out again.
-        if (this.abandoned || run.leaseGone) return;
+        // Released by a stop without draining while it waited, its lease lost, or (handed over in-process) spilled: the queue hands it out again.
+        if (this.abandoned || run.leaseGone || (delivery instanceof LocalDelivery && !delivery.claimRun())) return;
         const started = this.clock.now();
         const outcome = await this.runOnPool(delivery, payload, run);
         this.slots.release(); // the next delivery runs while this one's result is stored
@@ -369,6 +396,9 @@ export class TaskWorker {
     return this.options.pool.task(name)?.retry ?? DEFAULT_RETRY_POLICY;
   }
 }
+
+/** A task handed over in-process holds no lease. */
+const NO_LEASE = { cancel: (): void => undefined };
 
 function describe(failure: TaskFailure, attempt: number): string {
   return `${failure.type}: ${failure.message} (attempt ${attempt}${failure.retryable ? '' : ', not retryable'})`;

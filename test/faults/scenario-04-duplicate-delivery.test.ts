@@ -3,7 +3,10 @@
  * Injects: every task message is published twice, a seeded share (10%)
  * three times, each batch shuffled; so is every result message when results
  * go through the result queue (a worker's results reach an orchestrator in
- * its own process directly, so that run duplicates tasks only).
+ * its own process directly, so that run duplicates tasks only). The worker
+ * takes every task from the queue (`localDispatch: false`), as a worker in
+ * another process does: handed over in-process, tasks would not pass
+ * through the duplicating queue at all.
  * Pass: the process output is byte-identical (same JSON) to a fault-free
  * run's, and the ledger of confirmed tasks (one entry per `TaskCompleted`
  * in the history) shows each task exactly once: 0 lost, 0 duplicated.
@@ -30,7 +33,7 @@ async function runSquares(run: ScenarioRun, n: number, duplicate: boolean, resul
     } } : {},
   });
   try {
-    await millrace.startWorker({ tasks, concurrency: 32, resultsInProcess });
+    await millrace.startWorker({ tasks, concurrency: 32, resultsInProcess, localDispatch: false });
     const view = await millrace.runProcess(squares, { n });
     assert.equal(view.status, 'completed');
     const history = await millrace.orchestrator.history(view.processId);

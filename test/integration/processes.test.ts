@@ -1,7 +1,7 @@
 /** Processes end to end: the orchestrator, the durable queue and real worker threads. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createMillrace, type Millrace } from '../../src/runtime/millrace.js';
+import { createMillrace, type Millrace, type RunningWorker } from '../../src/runtime/millrace.js';
 import type { OutgoingMessage, TaskQueue } from '../../src/ports/task-queue.js';
 import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 import { conditional, flaky, hanging, rejecting, squares, squaresV2, unserialisable } from '../fixtures/processes.js';
@@ -11,11 +11,12 @@ const tasks = new URL('../fixtures/process-tasks.ts', import.meta.url);
 describe('processes', () => {
   let dir: TempDir;
   let millrace: Millrace;
+  let worker: RunningWorker;
 
   before(async () => {
     dir = createTempDir();
     millrace = await createMillrace({ dataDir: dir.path, threads: 2, logLevel: 'silent' });
-    await millrace.startWorker({ tasks });
+    worker = await millrace.startWorker({ tasks });
   });
   after(async () => {
     await millrace.close();
@@ -61,11 +62,11 @@ describe('processes', () => {
   it('cancels a running process: running tasks are aborted, nothing more is scheduled', async () => {
     millrace.orchestrator.register(hanging);
     const processId = await millrace.orchestrator.startProcess('hanging', null);
-    await waitFor(async () => (await millrace.queue.stats('tasks')).inFlight === 3);
+    await waitFor(async () => worker.pool.stats.inFlight === 3);
     assert.equal(await millrace.orchestrator.cancel(processId, 'test is done'), true);
     const view = await millrace.orchestrator.wait(processId);
     assert.deepEqual([view.status, view.cancelReason], ['cancelled', 'test is done']);
-    await waitFor(async () => (await millrace.queue.stats('tasks')).inFlight === 0);
+    await waitFor(async () => worker.pool.stats.inFlight === 0);
     assert.equal(await millrace.orchestrator.cancel(processId), false, 'cancelling twice does nothing');
   });
 
@@ -95,7 +96,7 @@ describe('processes', () => {
 
 describe('processes: where results travel, what the receptor records', () => {
   /** An engine whose queue counts the messages published to each queue. */
-  async function countingEngine(resultsInProcess: boolean): Promise<{ millrace: Millrace; published: Map<string, number>; dir: TempDir }> {
+  async function countingEngine(resultsInProcess: boolean, localDispatch = true): Promise<{ millrace: Millrace; published: Map<string, number>; dir: TempDir }> {
     const dir = createTempDir();
     const published = new Map<string, number>();
     const millrace = await createMillrace({
@@ -113,17 +114,29 @@ describe('processes: where results travel, what the receptor records', () => {
         },
       },
     });
-    await millrace.startWorker({ tasks, resultsInProcess });
+    await millrace.startWorker({ tasks, resultsInProcess, ...(localDispatch ? {} : { localDispatch: false }) });
     return { millrace, published, dir };
   }
 
-  it('hands results to the orchestrator in the same process, not through the result queue', async () => {
+  it('hands tasks to the worker and results to the orchestrator in the same process, through neither queue', async () => {
     const { millrace, published, dir } = await countingEngine(true);
     try {
       const view = await millrace.runProcess(squares, { n: 10 });
       assert.equal(view.output, 385 + 10);
-      assert.equal(published.get('tasks'), 12);
+      assert.equal(published.get('tasks') ?? 0, 0);
       assert.equal(published.get(millrace.orchestrator.resultQueue) ?? 0, 0);
+    } finally {
+      await millrace.close();
+      dir.remove();
+    }
+  });
+
+  it('publishes every task when the worker takes none in-process, as a worker in another process', async () => {
+    const { millrace, published, dir } = await countingEngine(true, false);
+    try {
+      const view = await millrace.runProcess(squares, { n: 10 });
+      assert.equal(view.output, 385 + 10);
+      assert.equal(published.get('tasks'), 12);
     } finally {
       await millrace.close();
       dir.remove();
@@ -143,7 +156,7 @@ describe('processes: where results travel, what the receptor records', () => {
   });
 
   it('checkpoints the receptor after publishing and on stop, not after every page', async () => {
-    const { millrace, dir } = await countingEngine(true);
+    const { millrace, dir } = await countingEngine(true, false);
     try {
       const view = await millrace.runProcess(squares, { n: 10 });
       const history = await millrace.orchestrator.history(view.processId);
@@ -153,6 +166,20 @@ describe('processes: where results travel, what the receptor records', () => {
       await millrace.orchestrator.stop();
       const stopped = await millrace.checkpoints.load('millrace.receptor');
       assert.equal(stopped!.offsets.events, history.at(-1)!.position, 'on stop the position reached is recorded');
+    } finally {
+      await millrace.close();
+      dir.remove();
+    }
+  });
+
+  it('checkpoints the receptor past tasks handed over in-process once they are stored, on stop at the latest', async () => {
+    const { millrace, dir } = await countingEngine(true);
+    try {
+      const view = await millrace.runProcess(squares, { n: 10 });
+      const history = await millrace.orchestrator.history(view.processId);
+      await millrace.orchestrator.stop();
+      const stopped = await millrace.checkpoints.load('millrace.receptor');
+      assert.equal(stopped!.offsets.events, history.at(-1)!.position, 'every task settled: the position reached is recorded');
     } finally {
       await millrace.close();
       dir.remove();

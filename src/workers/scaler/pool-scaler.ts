@@ -83,7 +83,8 @@ export class PoolScaler {
     const at = this.options.clock.now();
     const stats = await this.options.queue.stats(this.options.queueName);
     const pool = this.options.pool.stats;
-    const backlog = stats.ready;
+    // Tasks handed over in-process wait in the worker, not in the queue: they are backlog all the same.
+    const backlog = stats.ready + this.options.worker.localWaiting;
     const completed = pool.completed + pool.failed;
     const previous = this.previous;
     this.previous = { at, backlog, completed, busyMs: pool.busyMs };
