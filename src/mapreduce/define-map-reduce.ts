@@ -56,14 +56,17 @@ const MAX_PARTITIONS = 1000;
 const NON_RETRYABLE = ['BLOB_NOT_FOUND', 'BLOB_CONFLICT', 'BLOB_HASH_MISMATCH', 'BLOB_KEY_INVALID', 'STORAGE_CORRUPT'];
 
 /**
- * Map tasks one worker thread runs at once: two, so one computes while the
- * other waits on a read. The rest wait in the worker pool, not on a thread,
+ * Map tasks one worker thread runs at once: one. Its reads go on ahead of
+ * it (`readAhead` in the split reader), so a thread does not wait on the
+ * store between chunks. The rest wait in the worker pool, not on a thread,
  * and go to whichever thread frees a slot first, so a thread that falls
- * behind takes fewer splits. Fifteen interleaved on one thread made none
- * faster and kept fifteen buffers alive, doubling the garbage collector's
- * marking, which shares the cores with the map.
+ * behind takes fewer splits. Each map task on a thread keeps its buffer of
+ * keys alive, which the garbage collector marks on the cores the map
+ * needs: fifteen at once doubled its marking; two against one (one read
+ * ahead each) was 4–6 % slower on page-hits (`npm run bench -- mapreduce`,
+ * alternated, docs/mapreduce.md).
  */
-export const MAP_TASKS_PER_THREAD = 2;
+export const MAP_TASKS_PER_THREAD = 1;
 
 /**
  * Defines a MapReduce job over line records.

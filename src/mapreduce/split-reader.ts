@@ -35,6 +35,12 @@ export interface SplitReadOptions {
   chunkBytes?: number;
   /** A longer record is skipped and reported instead of being held in memory. @defaultValue 16 MiB */
   maxRecordBytes?: number;
+  /**
+   * Reads in flight ahead of the consumer: while one chunk is mapped, the
+   * next ones are on their way, so a read's latency (a disk, a remote store)
+   * hides behind the map. @defaultValue 2
+   */
+  readAhead?: number;
   signal?: AbortSignal;
 }
 
@@ -46,7 +52,7 @@ const HEAD_BYTES = 200;
 
 /**
  * Yields the records of the split `[start, end)` of `ref` as blocks of
- * complete lines, reading one chunk ahead of the consumer.
+ * complete lines, reading `readAhead` chunks ahead of the consumer.
  *
  * @example
  * ```ts
@@ -66,20 +72,36 @@ export async function* readSplit(blobs: BlobStore, ref: BlobRef, start: number, 
   /** Set while discarding the rest of an oversized record. */
   let oversized = false;
 
-  const read = (at: number): Promise<Uint8Array> => {
+  const readAhead = Math.max(1, options.readAhead ?? 2);
+  /** Reads in flight, in order: each starts where the one before ends. */
+  let ahead: Array<{ length: number; bytes: Promise<Uint8Array> }> = [];
+  let nextRead = position;
+  const read = (at: number): void => {
     // Whole chunks up to the end, the last stretched a little past it; then small reads to finish the last record.
-    const length = at < end ? Math.min(chunkBytes, end - at) + (end - at <= chunkBytes ? OVERSHOOT_BYTES : 0) : OVERSHOOT_BYTES;
-    const reading = blobs.getRange(ref, at, Math.min(length, size - at));
+    const wanted = at < end ? Math.min(chunkBytes, end - at) + (end - at <= chunkBytes ? OVERSHOOT_BYTES : 0) : OVERSHOOT_BYTES;
+    const length = Math.min(wanted, size - at);
+    const bytes = blobs.getRange(ref, at, length);
     // Awaited later (its error surfaces then); meanwhile a failure must not count as unhandled.
-    reading.catch(() => undefined);
-    return reading;
+    bytes.catch(() => undefined);
+    ahead.push({ length, bytes });
+    nextRead = at + length;
   };
-  let ahead: Promise<Uint8Array> | undefined = position < size ? read(position) : undefined;
-  while (ahead !== undefined) {
-    const chunk = asBuffer(await ahead);
+  const readOn = (): void => {
+    while (ahead.length < readAhead && nextRead < end && nextRead < size) read(nextRead);
+  };
+  readOn();
+  if (ahead.length === 0 && position < size) read(position);
+  while (ahead.length > 0) {
+    const next = ahead.shift()!;
+    const chunk = asBuffer(await next.bytes);
     const chunkStart = position;
     position += chunk.length;
-    ahead = position < end && position < size ? read(position) : undefined;
+    if (chunk.length !== next.length) {
+      // A short read: the reads queued behind it start at the wrong place. Drop them and go on from here.
+      ahead = [];
+      nextRead = position;
+    }
+    readOn();
     options.signal?.throwIfAborted();
 
     let from = 0;
@@ -126,7 +148,7 @@ export async function* readSplit(blobs: BlobStore, ref: BlobRef, start: number, 
       }
     }
     // Past the end with the last record unfinished: keep reading until its newline.
-    if (ahead === undefined && position < size) ahead = read(position);
+    if (ahead.length === 0 && position < size) read(position);
   }
   // End of input: the last record has no newline.
   if (!skipping && !oversized && pendingBytes > 0) yield { kind: 'records', bytes: Buffer.concat(pending), offset: pendingOffset };

@@ -122,4 +122,50 @@ describe('readSplit', () => {
     assert.equal(records, 1001); // 0..99 999 owns the lines starting at 0, 100, …, 100 000
     assert.ok(reads() <= 11, `${reads()} reads`);
   });
+
+  it('keeps readAhead reads in flight while the consumer works, and yields the same records at any depth', async () => {
+    const line = `${'r'.repeat(99)}\n`;
+    const content = Buffer.from(line.repeat(2_000)); // 200 kB
+    let inFlight = 0;
+    let most = 0;
+    const ref: BlobRef = { store: 'memory', key: 'input', size: content.length, sha256: createHash('sha256').update(content).digest('hex') };
+    const blobs = {
+      name: 'memory',
+      getRange: async (_ref: BlobRef, offset: number, length: number) => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        inFlight--;
+        return content.subarray(offset, offset + length);
+      },
+    } as unknown as BlobStore;
+    const read = async (readAhead: number, start: number, end: number): Promise<Array<[string, number]>> => {
+      const records: Array<[string, number]> = [];
+      for await (const block of readSplit(blobs, ref, start, end, { chunkBytes: 7_000, readAhead })) records.push(...recordsIn(block));
+      return records;
+    };
+    const one = await read(1, 50_050, 150_050);
+    assert.equal(most, 1);
+    most = 0;
+    assert.deepEqual(await read(3, 50_050, 150_050), one);
+    assert.equal(most, 3, 'three reads at once');
+    assert.equal(one.length, 1000);
+  });
+
+  it('goes on from where a short read ended, reading again what was queued behind it', async () => {
+    const content = Buffer.from(`${'x'.repeat(9)}\n`.repeat(100)); // 1,000 bytes
+    const ref: BlobRef = { store: 'memory', key: 'input', size: content.length, sha256: createHash('sha256').update(content).digest('hex') };
+    let first = true;
+    const blobs = {
+      name: 'memory',
+      getRange: async (_ref: BlobRef, offset: number, length: number) => {
+        // The first read returns less than asked (a store may, near a boundary); the rest are whole.
+        const take = first ? Math.min(length, 35) : length;
+        first = false;
+        return content.subarray(offset, offset + take);
+      },
+    } as unknown as BlobStore;
+    const records: Array<[string, number]> = [];
+    for await (const block of readSplit(blobs, ref, 0, 1_000, { chunkBytes: 100, readAhead: 4 })) records.push(...recordsIn(block));
+    assert.deepEqual(records, expected(content.toString()));
+  });
 });
