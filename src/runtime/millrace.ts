@@ -127,7 +127,8 @@ export interface RunningWorker {
   readonly queues: readonly string[];
   /** Tasks in flight at once, per queue (changed by autoscaling and the `workers.concurrency` dial). */
   readonly concurrency: number;
-  stats(): TaskWorkerStats & { pool: WorkerPoolStats };
+  /** Counts since start; `localWaiting`: tasks handed over in-process and waiting for a run slot (not in any queue's depth). */
+  stats(): TaskWorkerStats & { pool: WorkerPoolStats; localWaiting: number };
   /** Stops taking tasks; with `drain` (default) finishes those in hand, then ends the threads. */
   stop(options?: { drain?: boolean }): Promise<void>;
 }
@@ -266,7 +267,7 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
       get concurrency() {
         return taskWorkers[0]!.concurrency;
       },
-      stats: () => ({ ...sumWorkerStats(taskWorkers.map((worker) => worker.stats)), pool: pool.stats }),
+      stats: () => ({ ...sumWorkerStats(taskWorkers.map((worker) => worker.stats)), pool: pool.stats, localWaiting: taskWorkers.reduce((sum, worker) => sum + worker.localWaiting, 0) }),
       stop: async (stopOptions = {}) => {
         workers.delete(running);
         for (const detach of detachLocal) detach();

@@ -56,6 +56,7 @@ export interface CreateServerOptions {
   queues?: readonly string[];
   /** Counts of the workers running in this process, for `/metrics`. */
   workerStats?: MetricsSources['workerStats'];
+  tasksWaitingInProcess?: MetricsSources['tasksWaitingInProcess'];
   /** Domain routes, mounted after the engine's own. */
   plugins?: readonly RoutePlugin[];
   /** Requests per minute per token (per address without auth). @defaultValue 1200 */
@@ -135,7 +136,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       Object.assign(new Error(`more than ${context.max} requests a minute with this token; retry in ${Math.ceil(context.ttl / 1000)} s`), { statusCode: 429, code: 'RATE_LIMITED' }),
   });
   const queues = options.queues ?? [options.orchestrator.taskQueue, options.orchestrator.resultQueue];
-  const metrics = createMetrics({ index: options.orchestrator.index, queue: options.queue, queues, workerStats: options.workerStats, desiredWorkers: options.scaling });
+  const metrics = createMetrics({ index: options.orchestrator.index, queue: options.queue, queues, workerStats: options.workerStats, tasksWaitingInProcess: options.tasksWaitingInProcess, desiredWorkers: options.scaling });
   app.addHook('onResponse', async (request, reply) => {
     metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });

@@ -19,6 +19,7 @@
  * | `millrace_queue_messages` | gauge | queue, state (ready, delayed, in_flight, dead_lettered) |
  * | `millrace_queue_redeliveries` | gauge | queue (since the queue was created) |
  * | `millrace_worker_tasks_total` | gauge | outcome (this process's workers) |
+ * | `millrace_worker_tasks_waiting_in_process` | gauge | (tasks handed to this process's workers, waiting for a run slot) |
  * | `millrace_scaler_threads` | gauge | kind (current, desired) |
  * | `millrace_scaler_desired_workers` | gauge | queue (the cluster scaler's figure) |
  * | `millrace_scaler_changes_total` | gauge | direction (up, down) |
@@ -37,6 +38,8 @@ export interface MetricsSources {
   queues: readonly string[];
   /** Counts of the workers in this process, if any. */
   workerStats?: () => { succeeded: number; retried: number; failed: number; deadLettered: number; redeliveries: number };
+  /** Tasks handed to this process's workers in-process and waiting for a run slot: backlog no queue depth shows. */
+  tasksWaitingInProcess?: () => number;
   /** The cluster scaler's state, when one runs. */
   desiredWorkers?: () => { queue: string; desired: number };
   /** The embedded scaler's state, when the pool autoscales. */
@@ -88,6 +91,15 @@ export function createMetrics(sources: MetricsSources): ServerMetrics {
       name: 'millrace_worker_tasks_total', help: 'Tasks settled by the workers in this process, by outcome', labelNames: ['outcome'], registers: [registry],
       collect() {
         for (const [outcome, count] of Object.entries(workerStats())) this.set({ outcome }, count);
+      },
+    });
+  }
+  if (sources.tasksWaitingInProcess !== undefined) {
+    const waiting = sources.tasksWaitingInProcess;
+    new Gauge({
+      name: 'millrace_worker_tasks_waiting_in_process', help: 'Tasks handed to the workers in this process without the queue, waiting for a run slot', registers: [registry],
+      collect() {
+        this.set(waiting());
       },
     });
   }

@@ -110,6 +110,7 @@ export function registerServer(program: Command): void {
             ...(queries === undefined ? [] : [(server: FastifyInstance, { metrics }: RoutePluginContext) => registerDatasetRoutes(server, queries.service, { visible: (request, name) => access.check(request.token, `dataset:${name}`, 'read'), metrics })]),
           ],
           workerStats: workers.length === 0 ? undefined : () => sumWorkerStats(workers.map((worker) => worker.stats())),
+          tasksWaitingInProcess: workers.length === 0 ? undefined : () => workers.reduce((sum, worker) => sum + worker.stats().localWaiting, 0),
           tokens,
           access,
           logger: millrace.logger,
