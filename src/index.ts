@@ -19,6 +19,7 @@ export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './workers/retry-policy.j
 export type { TaskPayload, TaskResult } from './workers/task-message.js';
 export type { TaskBatchReport } from './workers/task-batch.js';
 export { createMillrace, type Millrace, type CreateMillraceOptions, type StartWorkerOptions, type RunningWorker } from './runtime/millrace.js';
+export type { LocalDispatchOptions } from './workers/local-dispatch.js';
 export type { MillraceConfig } from './runtime/config.js';
 export { defineConfig, type MillraceFileConfig } from './runtime/config-file.js';
 export { defineProcess, type ProcessDefinition, type ProcessBuilder, type StepContext, type StepHandle, type TaskStepOptions, type BatchStepOptions } from './jobs/process-definition.js';
