@@ -80,6 +80,8 @@ export class Receptor {
   private pending: number[] = [];
   private pendingHead = 0;
   private readonly settledPositions = new Set<number>();
+  /** Positions of tasks a local worker holds (not yet settled): a page read again after a failed publish does not offer them twice. */
+  private readonly held = new Set<number>();
 
   constructor(private readonly options: ReceptorOptions) {}
 
@@ -94,6 +96,7 @@ export class Receptor {
     this.pending = [];
     this.pendingHead = 0;
     this.settledPositions.clear();
+    this.held.clear();
     return this.position;
   }
 
@@ -112,7 +115,7 @@ export class Receptor {
     if (events.length === 0) return;
     const messages = new Map<string, OutgoingMessage[]>();
     const notices: ControlNotice[] = [];
-    const offered: OfferedTask[] = [];
+    const offered: Array<{ position: number; task: OfferedTask }> = [];
     const local = this.localTargets.length > 0;
     const now = this.options.clock.now();
     for (const event of events) {
@@ -120,7 +123,7 @@ export class Receptor {
         const scheduled = event.data as TaskScheduled['data'];
         const queue = this.queueFor(scheduled);
         if (local && queue === this.options.taskQueue) {
-          offered.push(this.offer(this.taskMessage(scheduled, now), event.position));
+          if (!this.held.has(event.position)) offered.push({ position: event.position, task: this.offered(this.taskMessage(scheduled, now), event.position) });
           continue;
         }
         const batch = messages.get(queue);
@@ -136,8 +139,8 @@ export class Receptor {
       const batch = messages.get(this.options.taskQueue) ?? [];
       messages.set(this.options.taskQueue, [...batch, ...left.map((task) => task.message)]);
     }
+    // Published like any message from here: the position passes them once the publish is done.
     for (const [queue, batch] of messages) await this.options.queue.publish(queue, batch);
-    for (const task of left) task.settled();
     if (notices.length > 0) await this.options.log.append(this.options.controlTopic, notices.map((value) => ({ key: value.processId, value })));
     this.position = events[events.length - 1]!.position;
     if (messages.size > 0 || notices.length > 0 || offered.length > 0) this.dispatchedPosition = this.position;
@@ -163,20 +166,54 @@ export class Receptor {
     return [this.options.taskQueue, ...[...tags].map((tag) => tagQueue(this.options.taskQueue, tag))];
   }
 
-  /** Registers a task about to be offered in-process: its position stays unsettled until `settled` is called. */
-  private offer(message: OutgoingMessage, position: number): OfferedTask {
-    this.pending.push(position);
-    return { message, settled: () => this.settledPositions.add(position) };
+  /** A task to offer in-process; once taken, its position stays unsettled until `settled` is called. */
+  private offered(message: OutgoingMessage, position: number): OfferedTask {
+    return {
+      message,
+      settled: () => {
+        this.held.delete(position);
+        this.settledPositions.add(position);
+      },
+    };
   }
 
-  /** Offers the tasks to the local workers in turn; returns what none took. */
-  private handOver(offered: OfferedTask[]): OfferedTask[] {
-    let left = offered;
+  /** Offers the tasks to the local workers in turn and records those taken; returns what none took. */
+  private handOver(offered: ReadonlyArray<{ position: number; task: OfferedTask }>): OfferedTask[] {
+    if (offered.length === 0) return [];
+    let left = offered.map((entry) => entry.task);
     for (const target of this.localTargets) {
       if (left.length === 0) break;
       left = target.offer(this.options.taskQueue, left);
     }
+    // Taken tasks settle asynchronously (a run waits at least for a slot), so they are recorded before any settles.
+    const notTaken = left.length === 0 ? undefined : new Set(left);
+    for (const { position, task } of offered) {
+      if (notTaken?.has(task)) continue;
+      this.addPending(position);
+      this.held.add(position);
+    }
     return left;
+  }
+
+  /**
+   * Keeps `pending` in order. Positions arrive in order but for a page read
+   * again after a failed publish: a task left to the queue then may be taken
+   * now, behind later ones already held.
+   */
+  private addPending(position: number): void {
+    const last = this.pending.length > this.pendingHead ? this.pending[this.pending.length - 1]! : -1;
+    if (position > last) {
+      this.pending.push(position);
+      return;
+    }
+    let low = this.pendingHead;
+    let high = this.pending.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.pending[middle]! < position) low = middle + 1;
+      else high = middle;
+    }
+    this.pending.splice(low, 0, position);
   }
 
   /** The position a restart may resume after: the one handled, or just before the oldest task handed over and not yet settled. */

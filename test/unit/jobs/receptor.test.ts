@@ -40,11 +40,14 @@ async function receptorWith(target?: LocalTaskTarget): Promise<{ receptor: Recep
 }
 
 /** Takes every task whose name is not `'elsewhere'`, and keeps them for the test to settle. */
-function keepingTarget(): LocalTaskTarget & { taken: Map<string, OfferedTask> } {
+function keepingTarget(): LocalTaskTarget & { taken: Map<string, OfferedTask>; seen: string[] } {
   const taken = new Map<string, OfferedTask>();
+  const seen: string[] = [];
   return {
     taken,
+    seen,
     offer: (_queue, tasks) => tasks.filter((task) => {
+      seen.push(task.message.id!);
       if (task.message.name === 'elsewhere') return true;
       taken.set((task.message.payload as { taskId: string }).taskId, task);
       return false;
@@ -113,6 +116,46 @@ describe('receptor with a worker in-process', () => {
       await queue.close();
       await checkpoints.close();
       await log.close();
+    }
+  });
+
+  it('after a failed publish, reads the page again without offering twice what a worker holds, and never checkpoints past a task taken late', async () => {
+    const target = keepingTarget();
+    const { receptor, queue, checkpoint, close } = await receptorWith(target);
+    const publish = queue.publish.bind(queue);
+    let failing = true;
+    queue.publish = async (name, messages) => {
+      if (failing) throw new Error('queue unavailable');
+      return publish(name, messages);
+    };
+    try {
+      const page = [scheduled(1), scheduled(2, 'elsewhere'), scheduled(3)];
+      await assert.rejects(receptor.handle(page), /queue unavailable/);
+      assert.deepEqual([...target.taken.keys()], ['p/s/1', 'p/s/3'], 'the worker took two; the third was to be published');
+      failing = false;
+      let offeredAgain: string[] = [];
+      const takeAll: LocalTaskTarget = {
+        offer: (_queue, tasks) => {
+          offeredAgain = tasks.map((task) => task.message.id!);
+          for (const task of tasks) target.taken.set((task.message.payload as { taskId: string }).taskId, task);
+          return [];
+        },
+      };
+      receptor.attachLocal(takeAll);
+      await receptor.handle(page); // the feed reads the page again
+      assert.deepEqual(offeredAgain, ['p/s/2#1'], 'only the task nobody holds is offered again');
+      assert.deepEqual(target.seen, ['p/s/1#1', 'p/s/2#1', 'p/s/3#1', 'p/s/2#1'], 'tasks 1 and 3 were offered once');
+      target.taken.get('p/s/1')!.settled();
+      await receptor.handle([completed(4)]);
+      assert.equal(await checkpoint(), 1, 'task 2, taken last, is still out: the position stays before it, though task 3 after it was taken first');
+      target.taken.get('p/s/3')!.settled();
+      await receptor.flush();
+      assert.equal(await checkpoint(), 1, 'still before task 2');
+      target.taken.get('p/s/2')!.settled();
+      await receptor.flush();
+      assert.equal(await checkpoint(), 4);
+    } finally {
+      await close();
     }
   });
 });
