@@ -256,7 +256,7 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
         const stats = sumWorkerStats(taskWorkers.map((worker) => worker.stats));
         return {
           tags: [...tags], kinds: pool.tasks.map((task) => task.name), queues: queueNames, threads: pool.stats.size,
-          concurrency: taskWorkers[0]!.concurrency, inFlight: pool.stats.inFlight, done: stats.succeeded, failed: stats.failed,
+          concurrency: taskWorkers[0]!.concurrency, inFlight: pool.stats.inFlight, waiting: taskWorkers.reduce((sum, worker) => sum + worker.localWaiting, 0), done: stats.succeeded, failed: stats.failed,
         };
       },
     });

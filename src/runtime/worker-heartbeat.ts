@@ -24,6 +24,8 @@ export interface WorkerBeat {
   /** Tasks in flight at once, per queue. */
   concurrency: number;
   inFlight: number;
+  /** Tasks handed to it in-process by the orchestrator it shares a process with, waiting for a run slot (in no queue's depth). Absent from older workers. */
+  waiting?: number;
   done: number;
   failed: number;
   startedAt: number;
@@ -81,6 +83,7 @@ export function asBeat(value: unknown): WorkerBeat | undefined {
     id: v.id, host: v.host, pid: v.pid as number, tags, kinds, queues,
     threads: v.threads as number, concurrency: v.concurrency as number, inFlight: v.inFlight as number,
     done: v.done as number, failed: v.failed as number, startedAt: v.startedAt as number, beatAt: v.beatAt as number, intervalMs: v.intervalMs as number,
+    ...(typeof v.waiting === 'number' && Number.isSafeInteger(v.waiting) && v.waiting >= 0 ? { waiting: v.waiting } : {}),
     ...(v.stopped === true ? { stopped: true } : {}),
   };
 }

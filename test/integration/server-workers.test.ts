@@ -14,7 +14,7 @@ import { createTempDir, type TempDir } from '../helpers/temp-dir.js';
 
 const tasks = new URL('../fixtures/tasks.ts', import.meta.url);
 
-interface ListedWorker { id: string; pid: number; tags: string[]; kinds: string[]; queues: string[]; threads: number; state: string; done: number }
+interface ListedWorker { id: string; pid: number; tags: string[]; kinds: string[]; queues: string[]; threads: number; state: string; done: number; waiting?: number }
 
 describe('workers API (embedded)', () => {
   let dir: TempDir;
@@ -43,6 +43,7 @@ describe('workers API (embedded)', () => {
     assert.deepEqual(listed.tags, ['v2']);
     assert.deepEqual(listed.queues, ['tasks.tag.v2', 'tasks']);
     assert.ok(listed.kinds.includes('echo'), `kinds: ${listed.kinds.join(', ')}`);
+    assert.equal(listed.waiting, 0, 'no task waits in-process once it is idle');
     assert.equal(listed.state, 'up');
     await worker.stop();
     const after = (await app.inject('/api/workers')).json() as { workers: ListedWorker[] };

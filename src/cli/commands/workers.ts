@@ -27,7 +27,7 @@ export function registerWorkers(program: Command): void {
         if (workers.length === 0) process.stdout.write('no worker has reported in the last 10 minutes\n');
         for (const w of workers) {
           const ago = ((clock.now() - w.beatAt) / 1000).toFixed(1);
-          process.stdout.write(`${w.state.padEnd(7)}  ${w.host} pid ${w.pid}  tags ${w.tags.join(',') || '-'}  ${w.inFlight}/${w.concurrency} in flight  done ${w.done} failed ${w.failed}  beat ${ago} s ago  ${w.kinds.join(',')}\n`);
+          process.stdout.write(`${w.state.padEnd(7)}  ${w.host} pid ${w.pid}  tags ${w.tags.join(',') || '-'}  ${w.inFlight}/${w.concurrency} in flight${(w.waiting ?? 0) > 0 ? ` (+${w.waiting} waiting in-process)` : ''}  done ${w.done} failed ${w.failed}  beat ${ago} s ago  ${w.kinds.join(',')}\n`);
         }
       } finally {
         await millrace.close();

@@ -19,6 +19,7 @@ const WORKER = {
     id: { type: 'string' }, host: { type: 'string' }, pid: INT,
     tags: STRINGS, kinds: { ...STRINGS, description: 'task types it serves' }, queues: STRINGS,
     threads: INT, concurrency: { ...INT, description: 'tasks in flight at once, per queue' }, inFlight: INT,
+    waiting: { ...INT, description: 'tasks handed to it in-process by the orchestrator in its process, waiting for a run slot (counted in no queue); absent from workers that predate it' },
     done: { ...INT, description: 'tasks completed since it started' }, failed: { ...INT, description: 'task attempts failed since it started' },
     startedAt: { ...INT, description: 'epoch ms' }, beatAt: { ...INT, description: 'epoch ms of its newest heartbeat' }, intervalMs: INT,
     state: { type: 'string', enum: ['up', 'gone', 'stopped'], description: `gone: silent for ${MISSED_BEATS} heartbeat intervals; stopped: it said so on its way out` },

@@ -33,6 +33,12 @@ describe('foldHeartbeats', () => {
     assert.equal(asBeat({ ...beat('x', 1), tags: [1] }), undefined);
     assert.deepEqual(asBeat(beat('x', 1)), beat('x', 1));
   });
+
+  it('keeps the tasks waiting in-process when a beat has them, and drops a malformed count rather than the beat', () => {
+    assert.equal(asBeat(beat('x', 1, { waiting: 12 }))?.waiting, 12);
+    assert.deepEqual(asBeat({ ...beat('x', 1), waiting: -1 }), beat('x', 1));
+    assert.deepEqual(asBeat({ ...beat('x', 1), waiting: 'many' }), beat('x', 1));
+  });
 });
 
 describe('WorkerDirectory', () => {

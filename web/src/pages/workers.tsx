@@ -51,7 +51,10 @@ export function WorkersPage(): JSX.Element {
                 <td><span class={`badge ${STATE_CLASS[w.state]}`}>{STATE_TEXT[w.state]}</span></td>
                 <td data-testid="worker-tags">{w.tags.length === 0 ? <span class="muted">untagged</span> : w.tags.map((tag) => <code key={tag} class="tag">{tag}</code>)}</td>
                 <td>{w.kinds.join(', ')}<br /><span class="muted">on {w.queues.join(', ')}</span></td>
-                <td title={`${w.inFlight} tasks in flight; up to ${w.concurrency} per queue on ${w.threads} thread(s)`}>{w.inFlight} / {w.concurrency} <span class="muted">({w.threads} thr)</span></td>
+                <td title={`${w.inFlight} tasks in flight; up to ${w.concurrency} per queue on ${w.threads} thread(s)${(w.waiting ?? 0) > 0 ? `; ${w.waiting} more handed over in-process, waiting (in no queue)` : ''}`}>
+                  {w.inFlight} / {w.concurrency} <span class="muted">({w.threads} thr)</span>
+                  {(w.waiting ?? 0) > 0 ? <><br /><span class="muted" data-testid="worker-waiting">+{w.waiting} waiting in-process</span></> : null}
+                </td>
                 <td>{w.done}</td>
                 <td>{w.failed}</td>
                 <td>{formatDuration(w.beatAt - w.startedAt)}</td>
