@@ -234,6 +234,7 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
     }));
     for (const worker of taskWorkers) await worker.start();
     const detachLocal = taskWorkers.flatMap((worker) => worker.localTarget === undefined ? [] : [orchestrator.attachLocalWorker(worker.localTarget)]);
+    const localWaiting = (): number => taskWorkers.reduce((sum, worker) => sum + worker.localWaiting, 0);
     const dials = new AbortController();
     const { autoscale } = workerOptions;
     const scaler = autoscale === undefined ? undefined : new PoolScaler({
@@ -256,7 +257,7 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
         const stats = sumWorkerStats(taskWorkers.map((worker) => worker.stats));
         return {
           tags: [...tags], kinds: pool.tasks.map((task) => task.name), queues: queueNames, threads: pool.stats.size,
-          concurrency: taskWorkers[0]!.concurrency, inFlight: pool.stats.inFlight, waiting: taskWorkers.reduce((sum, worker) => sum + worker.localWaiting, 0), done: stats.succeeded, failed: stats.failed,
+          concurrency: taskWorkers[0]!.concurrency, inFlight: pool.stats.inFlight, waiting: localWaiting(), done: stats.succeeded, failed: stats.failed,
         };
       },
     });
@@ -267,7 +268,7 @@ export async function createMillrace(options: CreateMillraceOptions = {}): Promi
       get concurrency() {
         return taskWorkers[0]!.concurrency;
       },
-      stats: () => ({ ...sumWorkerStats(taskWorkers.map((worker) => worker.stats)), pool: pool.stats, localWaiting: taskWorkers.reduce((sum, worker) => sum + worker.localWaiting, 0) }),
+      stats: () => ({ ...sumWorkerStats(taskWorkers.map((worker) => worker.stats)), pool: pool.stats, localWaiting: localWaiting() }),
       stop: async (stopOptions = {}) => {
         workers.delete(running);
         for (const detach of detachLocal) detach();

@@ -21,7 +21,7 @@
  * most `backlog` tasks are held at once.
  */
 import type { Clock, Timer } from '../core/clock.js';
-import { messageOf } from '../core/errors.js';
+import { MillraceError, messageOf } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Delivery, NackOptions, OutgoingMessage, TaskQueue } from '../ports/task-queue.js';
 
@@ -126,7 +126,16 @@ export class LocalDispatch implements LocalTaskTarget {
   private unpublished: LocalDelivery[] = [];
   private timer: Timer | undefined;
 
-  constructor(private readonly host: LocalDispatchHost, private readonly options: LocalDispatchOptions = {}) {}
+  /** @throws `CONFIG_INVALID` naming the option */
+  constructor(private readonly host: LocalDispatchHost, private readonly options: LocalDispatchOptions = {}) {
+    const { backlog, spillAfterMs } = options;
+    if (backlog !== undefined && !(Number.isSafeInteger(backlog) && backlog >= 0)) {
+      throw new MillraceError('CONFIG_INVALID', `localDispatch.backlog must be a whole number of tasks, 0 or more (0 takes none), got ${String(backlog)}`);
+    }
+    if (spillAfterMs !== undefined && !(Number.isFinite(spillAfterMs) && spillAfterMs >= 0)) {
+      throw new MillraceError('CONFIG_INVALID', `localDispatch.spillAfterMs must be a number of milliseconds, 0 or more, got ${String(spillAfterMs)}`);
+    }
+  }
 
   get backlog(): number {
     return this.options.backlog ?? 10_000;

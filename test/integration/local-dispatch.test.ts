@@ -91,7 +91,7 @@ describe('local dispatch', () => {
   it('publishes a task still waiting for a run slot after spillAfterMs, where another worker can take it, and settles it then', async () => {
     const { worker, queue, stored, settled, offer } = await localWorker('spills', { spillAfterMs: 100 });
     try {
-      offer([task('long', 'spin', { ms: 600 }), task('waits', 'add', { a: 1, b: 1 })]);
+      offer([task('long', 'spin', { ms: 1500 }), task('waits', 'add', { a: 1, b: 1 })]);
       await until(() => settled.includes('waits'), 'the waiting task spilled');
       assert.deepEqual(settled, ['waits'], 'spilled before the running task ended');
       const queued = await queue.stats('tasks');
@@ -130,12 +130,24 @@ describe('local dispatch', () => {
       return publish(name, messages);
     };
     try {
-      offer([task('long', 'spin', { ms: 400 }), task('waits', 'add', { a: 1, b: 1 })]);
+      offer([task('long', 'spin', { ms: 1500 }), task('waits', 'add', { a: 1, b: 1 })]);
       await until(() => settled.includes('waits'), 'settled once published');
       assert.equal(failures, -1, 'settled after two failed publishes and the one that went through');
-      assert.equal((await queue.stats('tasks')).ready + (await queue.stats('tasks')).inFlight, 1, 'on the queue');
+      const queued = await queue.stats('tasks');
+      assert.equal(queued.ready + queued.inFlight, 1, 'on the queue (ready, or taken back by this worker)');
     } finally {
       await worker.stop();
+      await queue.close();
+    }
+  });
+
+  it('refuses a backlog or spill time that is not a count or a duration, naming the option', async () => {
+    const queue = new SqliteTaskQueue({ path: dir.file('invalid.db') });
+    try {
+      assert.throws(() => new TaskWorker({ queue, pool, localDispatch: { backlog: -1 } }), { code: 'CONFIG_INVALID', message: /localDispatch\.backlog must be a whole number/ });
+      assert.throws(() => new TaskWorker({ queue, pool, localDispatch: { backlog: 1.5 } }), { code: 'CONFIG_INVALID', message: /localDispatch\.backlog/ });
+      assert.throws(() => new TaskWorker({ queue, pool, localDispatch: { spillAfterMs: Number.NaN } }), { code: 'CONFIG_INVALID', message: /localDispatch\.spillAfterMs must be a number of milliseconds/ });
+    } finally {
       await queue.close();
     }
   });
