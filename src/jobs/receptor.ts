@@ -76,11 +76,11 @@ export class Receptor {
   /** The last event that published or handed over something. */
   private dispatchedPosition = 0;
   private readonly localTargets: LocalTaskTarget[] = [];
-  /** Positions of tasks handed over in-process, oldest first from `pendingHead`; those settled since are in `settledPositions`. */
-  private pending: number[] = [];
-  private pendingHead = 0;
-  private readonly settledPositions = new Set<number>();
-  /** Positions of tasks a local worker holds (not yet settled): a page read again after a failed publish does not offer them twice. */
+  /**
+   * Positions of tasks a local worker holds, not yet settled: the
+   * checkpoint stays before the oldest, and a page read again after a
+   * failed publish does not offer them twice.
+   */
   private readonly held = new Set<number>();
 
   constructor(private readonly options: ReceptorOptions) {}
@@ -93,9 +93,6 @@ export class Receptor {
     this.position = checkpoint?.offsets.events ?? 0;
     this.committedPosition = this.position;
     this.dispatchedPosition = this.position;
-    this.pending = [];
-    this.pendingHead = 0;
-    this.settledPositions.clear();
     this.held.clear();
     return this.position;
   }
@@ -166,15 +163,9 @@ export class Receptor {
     return [this.options.taskQueue, ...[...tags].map((tag) => tagQueue(this.options.taskQueue, tag))];
   }
 
-  /** A task to offer in-process; once taken, its position stays unsettled until `settled` is called. */
+  /** A task to offer in-process; once taken, its position is held until `settled` is called. */
   private offered(message: OutgoingMessage, position: number): OfferedTask {
-    return {
-      message,
-      settled: () => {
-        this.held.delete(position);
-        this.settledPositions.add(position);
-      },
-    };
+    return { message, settled: () => this.held.delete(position) };
   }
 
   /** Offers the tasks to the local workers in turn and records those taken; returns what none took. */
@@ -185,50 +176,22 @@ export class Receptor {
       if (left.length === 0) break;
       left = target.offer(this.options.taskQueue, left);
     }
-    // Taken tasks settle asynchronously (a run waits at least for a slot), so they are recorded before any settles.
+    // Taken tasks settle asynchronously (a run waits at least for a slot), so they are held before any settles.
     const notTaken = left.length === 0 ? undefined : new Set(left);
-    for (const { position, task } of offered) {
-      if (notTaken?.has(task)) continue;
-      this.addPending(position);
-      this.held.add(position);
-    }
+    for (const { position, task } of offered) if (!notTaken?.has(task)) this.held.add(position);
     return left;
   }
 
   /**
-   * Keeps `pending` in order. Positions arrive in order but for a page read
-   * again after a failed publish: a task left to the queue then may be taken
-   * now, behind later ones already held.
+   * The position a restart may resume after: the one handled, or just
+   * before the oldest task a local worker still holds. A scan of what is
+   * held (at most the workers' backlogs) once a page: tasks settle out of
+   * order, and a page read again may hold a task behind later ones.
    */
-  private addPending(position: number): void {
-    const last = this.pending.length > this.pendingHead ? this.pending[this.pending.length - 1]! : -1;
-    if (position > last) {
-      this.pending.push(position);
-      return;
-    }
-    let low = this.pendingHead;
-    let high = this.pending.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (this.pending[middle]! < position) low = middle + 1;
-      else high = middle;
-    }
-    this.pending.splice(low, 0, position);
-  }
-
-  /** The position a restart may resume after: the one handled, or just before the oldest task handed over and not yet settled. */
   private safePosition(): number {
-    while (this.pendingHead < this.pending.length && this.settledPositions.delete(this.pending[this.pendingHead]!)) this.pendingHead++;
-    if (this.pendingHead === this.pending.length) {
-      this.pending = [];
-      this.pendingHead = 0;
-      return this.position;
-    }
-    if (this.pendingHead >= 4096) {
-      this.pending = this.pending.slice(this.pendingHead);
-      this.pendingHead = 0;
-    }
-    return this.pending[this.pendingHead]! - 1;
+    let oldest = Infinity;
+    for (const position of this.held) if (position < oldest) oldest = position;
+    return oldest === Infinity ? this.position : Math.min(this.position, oldest - 1);
   }
 
   private queueFor(scheduled: TaskScheduled['data']): string {

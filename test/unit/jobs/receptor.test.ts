@@ -158,4 +158,19 @@ describe('receptor with a worker in-process', () => {
       await close();
     }
   });
+
+  it('records no more than the page handled on stop, when a failed publish left a task before the held ones unpublished', async () => {
+    const target = keepingTarget();
+    const { receptor, queue, checkpoint, close } = await receptorWith(target);
+    queue.publish = async () => {
+      throw new Error('queue unavailable');
+    };
+    try {
+      await assert.rejects(receptor.handle([scheduled(1, 'elsewhere'), scheduled(2)]), /queue unavailable/);
+      await receptor.flush();
+      assert.equal(await checkpoint(), undefined, 'task 1 was never published: a restart must read it again');
+    } finally {
+      await close();
+    }
+  });
 });
