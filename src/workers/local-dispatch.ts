@@ -118,6 +118,7 @@ export class LocalDelivery implements Delivery {
 /** The tasks a worker holds in-process, and their way to the queue when they are not run here. */
 export class LocalDispatch implements LocalTaskTarget {
   private open = false;
+  /** Tasks taken and not yet settled: waiting, running, or on their way to the queue (bounded by `backlog`). */
   private held = 0;
   /** Taken and not yet running, oldest first (a Set keeps insertion order). */
   private readonly waiting = new Set<LocalDelivery>();
@@ -143,11 +144,6 @@ export class LocalDispatch implements LocalTaskTarget {
 
   get spillAfterMs(): number {
     return this.options.spillAfterMs ?? 1000;
-  }
-
-  /** Tasks held: waiting for a run slot or running. */
-  get size(): number {
-    return this.held;
   }
 
   /** Tasks waiting for a run slot (the worker's local backlog, next to the queue's). */

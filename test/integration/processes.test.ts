@@ -118,46 +118,44 @@ describe('processes: where results travel, what the receptor records', () => {
     return { millrace, published, dir };
   }
 
-  it('hands tasks to the worker and results to the orchestrator in the same process, through neither queue', async () => {
-    const { millrace, published, dir } = await countingEngine(true);
+  /** Runs `test` on a counting engine (see above), then closes it and removes its directory. */
+  async function withCountingEngine(resultsInProcess: boolean, localDispatch: boolean, test: (engine: { millrace: Millrace; published: Map<string, number> }) => Promise<void>): Promise<void> {
+    const { millrace, published, dir } = await countingEngine(resultsInProcess, localDispatch);
     try {
+      await test({ millrace, published });
+    } finally {
+      await millrace.close();
+      dir.remove();
+    }
+  }
+
+  it('hands tasks to the worker and results to the orchestrator in the same process, through neither queue', async () => {
+    await withCountingEngine(true, true, async ({ millrace, published }) => {
       const view = await millrace.runProcess(squares, { n: 10 });
       assert.equal(view.output, 385 + 10);
       assert.equal(published.get('tasks') ?? 0, 0);
       assert.equal(published.get(millrace.orchestrator.resultQueue) ?? 0, 0);
-    } finally {
-      await millrace.close();
-      dir.remove();
-    }
+    });
   });
 
   it('publishes every task when the worker takes none in-process, as a worker in another process', async () => {
-    const { millrace, published, dir } = await countingEngine(true, false);
-    try {
+    await withCountingEngine(true, false, async ({ millrace, published }) => {
       const view = await millrace.runProcess(squares, { n: 10 });
       assert.equal(view.output, 385 + 10);
       assert.equal(published.get('tasks'), 12);
-    } finally {
-      await millrace.close();
-      dir.remove();
-    }
+    });
   });
 
   it('sends results through the result queue when told to, as a worker in another process does', async () => {
-    const { millrace, published, dir } = await countingEngine(false);
-    try {
+    await withCountingEngine(false, true, async ({ millrace, published }) => {
       const view = await millrace.runProcess(squares, { n: 10 });
       assert.equal(view.output, 385 + 10);
       assert.equal(published.get(millrace.orchestrator.resultQueue), 12);
-    } finally {
-      await millrace.close();
-      dir.remove();
-    }
+    });
   });
 
   it('checkpoints the receptor after publishing and on stop, not after every page', async () => {
-    const { millrace, dir } = await countingEngine(true, false);
-    try {
+    await withCountingEngine(true, false, async ({ millrace }) => {
       const view = await millrace.runProcess(squares, { n: 10 });
       const history = await millrace.orchestrator.history(view.processId);
       const lastScheduled = history.filter((e) => e.type === 'TaskScheduled').at(-1)!.position;
@@ -166,24 +164,17 @@ describe('processes: where results travel, what the receptor records', () => {
       await millrace.orchestrator.stop();
       const stopped = await millrace.checkpoints.load('millrace.receptor');
       assert.equal(stopped!.offsets.events, history.at(-1)!.position, 'on stop the position reached is recorded');
-    } finally {
-      await millrace.close();
-      dir.remove();
-    }
+    });
   });
 
   it('checkpoints the receptor past tasks handed over in-process once they are stored, on stop at the latest', async () => {
-    const { millrace, dir } = await countingEngine(true);
-    try {
+    await withCountingEngine(true, true, async ({ millrace }) => {
       const view = await millrace.runProcess(squares, { n: 10 });
       const history = await millrace.orchestrator.history(view.processId);
       await millrace.orchestrator.stop();
       const stopped = await millrace.checkpoints.load('millrace.receptor');
       assert.equal(stopped!.offsets.events, history.at(-1)!.position, 'every task settled: the position reached is recorded');
-    } finally {
-      await millrace.close();
-      dir.remove();
-    }
+    });
   });
 });
 
