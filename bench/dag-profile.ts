@@ -11,41 +11,23 @@
  * threads' (the process's total less the main thread's), to tell a run
  * bound by the main thread from one bound by waiting.
  */
-import { readFileSync } from 'node:fs';
 import { runMillraceDag } from './dag.bench.js';
+import { cpuSince, describeCpu } from './thread-cpu.js';
 
 const positional = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const queued = process.argv.includes('--queued');
 const tasks = Number(positional[0] ?? 10_000);
 const runs = Number(positional[1] ?? 1);
 for (let run = 1; run <= runs; run++) {
-  let main = 0;
-  let all = 0;
+  let measure: (() => { main: number; all: number }) | undefined;
+  let cpu = { main: NaN, all: NaN };
   const seconds = await runMillraceDag(tasks, { queued, window: {
     start: () => {
-      main = -mainThreadCpuMs();
-      all = -processCpuMs();
+      measure = cpuSince();
     },
     stop: () => {
-      main += mainThreadCpuMs();
-      all += processCpuMs();
+      cpu = measure!();
     },
   } });
-  const cpu = Number.isNaN(main) ? `process CPU ${all.toFixed(0)} ms` : `main thread CPU ${main.toFixed(0)} ms (${(main / 10 / seconds).toFixed(0)} % of the time), other threads ${(all - main).toFixed(0)} ms`;
-  console.log(`millrace${queued ? '-queued' : ''} dag, ${tasks.toLocaleString('en-US')} tasks, run ${run}/${runs}: ${seconds.toFixed(3)} s; ${cpu}`);
-}
-
-function processCpuMs(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-}
-
-/** User + system time of the main thread, in ms (clock ticks of 10 ms); NaN where /proc is missing. */
-function mainThreadCpuMs(): number {
-  try {
-    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
-  }
+  console.log(`millrace${queued ? '-queued' : ''} dag, ${tasks.toLocaleString('en-US')} tasks, run ${run}/${runs}: ${seconds.toFixed(3)} s; ${describeCpu(cpu, seconds)}`);
 }

@@ -47,7 +47,7 @@ import type { CountRequest } from './page-count-thread.js';
 const SEED = 1;
 /** Bump when the generator's output changes, so a cached file from an older one is not reused. */
 const GENERATOR_VERSION = 1;
-const WARM_UP_BYTES = 64e6;
+export const WARM_UP_BYTES = 64e6;
 const CACHE_DIR = join(tmpdir(), 'millrace-bench-cache');
 
 export const mapreduceBenchmark: Benchmark = {
@@ -102,7 +102,8 @@ class SharedRun {
   }
 }
 
-async function cachedLogs(bytes: number): Promise<string> {
+/** Generated logs of about `bytes` (seed 1), made once and kept under the OS temp directory; the path. */
+export async function cachedLogs(bytes: number): Promise<string> {
   mkdirSync(CACHE_DIR, { recursive: true });
   const path = join(CACHE_DIR, `access-v${GENERATOR_VERSION}-${bytes}-seed${SEED}.log`);
   // The generator stops within one line of `bytes`; a file in that window is ours, whole.
