@@ -156,7 +156,7 @@ export async function runBenchmark(benchmark: Benchmark, options: BenchOptions):
   return { result, heading, notes, failed };
 }
 
-/** Writes `bench/results/summary.md` from the reports of a full run. */
+/** Writes `bench/results/summary.md` (`summary-quick.md`, `summary-full.md` at other sizes) from the reports of a run of every benchmark. */
 export function writeSummary(reports: readonly BenchReport[], options: BenchOptions): string {
   const cpu = cpus();
   const lines = [
@@ -169,7 +169,7 @@ export function writeSummary(reports: readonly BenchReport[], options: BenchOpti
     lines.push('', `## ${report.result.name}`, '', report.heading, '', formatTables(report.result));
     if (report.notes.length > 0) lines.push('', ...report.notes.map((note) => `- ${note}`));
   }
-  const path = join(RESULTS_DIR, 'summary.md');
+  const path = join(RESULTS_DIR, `summary${sizeSuffix(options)}.md`);
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(path, `${lines.join('\n')}\n`);
   return path;

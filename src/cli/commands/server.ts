@@ -41,6 +41,7 @@ interface ServerFlags {
   auth: AuthMode;
   port: number;
   threads?: number;
+  localDispatch: boolean;
   dataDir?: string;
 }
 
@@ -61,6 +62,7 @@ export function registerServer(program: Command): void {
     .option('--prescale <window>', "with --scale: keep at least min workers from each fire time of a cron schedule, e.g. '45 8 * * 1-5 tz=Europe/Berlin min=20 for=2h' (repeatable)", collectPrescale, [])
     .option('--no-queries', 'do not serve dataset queries (/api/datasets)')
     .option('--query-threads <n>', 'threads answering query strips here (default: cores when embedded, 0 with MILLRACE_QUEUE set: millrace worker --queries does)', intOption(0, 1024))
+    .option('--no-local-dispatch', "send every task through the queue, also those this server's own threads could take straight from the orchestrator (docs/jobs.md#in-process-dispatch)")
     .option('--route <task=tag:share>', 'send a share of a task type to workers with a tag, e.g. resize=v2:0.1 (repeatable)', collectRoute, [])
     .option('--data-dir <dir>', 'embedded state directory (default: MILLRACE_DATA_DIR or ./.millrace)')
     .action(async (modules: string[], flags: ServerFlags) => {
@@ -76,7 +78,7 @@ export function registerServer(program: Command): void {
         for (const module of loaded) for (const definition of module.processes) millrace.orchestrator.register(definition);
         if (threads > 0) {
           if (loaded.length === 0) throw new MillraceError('CONFIG_INVALID', `--threads ${threads} asks for worker threads, but no module with tasks was given`);
-          for (const module of loaded) workers.push(await millrace.startWorker({ tasks: module.url, threads }));
+          for (const module of loaded) workers.push(await millrace.startWorker({ tasks: module.url, threads, ...(flags.localDispatch ? {} : { localDispatch: false }) }));
         }
         await millrace.startOrchestrator();
         const scaler = flags.scale === undefined ? undefined : new QueueScaler({
