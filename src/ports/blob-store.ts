@@ -28,6 +28,19 @@ export interface BlobEntry {
   modifiedAt: number;
 }
 
+/**
+ * How a reader that streams a blob by ranges reads a store fastest. A local
+ * disk answers a read in microseconds, so small reads (less memory) lose
+ * nothing; a remote store pays a round trip per request, so it wants large
+ * reads, several at once, for its latency to hide behind the reader's work.
+ */
+export interface RangeReadHint {
+  /** Bytes per `getRange`. */
+  chunkBytes: number;
+  /** `getRange` calls in flight ahead of the reader. */
+  inFlight: number;
+}
+
 /** Data accepted by `put`. */
 export type BlobBody = Uint8Array | Readable | AsyncIterable<Uint8Array>;
 
@@ -56,6 +69,8 @@ export type BlobBody = Uint8Array | Readable | AsyncIterable<Uint8Array>;
 export interface BlobStore {
   /** Store name written into every ref this store returns. */
   readonly name: string;
+  /** How to stream a blob by ranges from this store (the MapReduce split reader follows it). Without it, readers use 1 MiB, 2 in flight. */
+  readonly rangeReads?: RangeReadHint;
   put(key: string, body: BlobBody): Promise<BlobRef>;
   /** Whole content, verified against `ref.sha256`. @throws `BLOB_NOT_FOUND`, `BLOB_HASH_MISMATCH` */
   get(ref: BlobRef): Promise<Uint8Array>;

@@ -233,6 +233,17 @@ export function blobStoreContract(adapterName: string, harness: () => Promise<Bl
         const cases: Array<[number, number]> = [[10_000, 1], [9_999, 2], [0, 10_001], [-1, 1], [0, -1], [1.5, 1], [0, Number.NaN], [Number.POSITIVE_INFINITY, 0]];
         for (const [offset, length] of cases) await rejectsWith(store.getRange(ref, offset, length), 'BLOB_RANGE_INVALID');
       });
+
+      void it('streams the whole blob with its rangeReads hint, if it gives one', async () => {
+        const hint = store.rangeReads;
+        if (hint === undefined) return;
+        assert.ok(Number.isSafeInteger(hint.chunkBytes) && hint.chunkBytes >= 64 * 1024, `chunkBytes ${hint.chunkBytes}`);
+        assert.ok(Number.isSafeInteger(hint.inFlight) && hint.inFlight >= 1, `inFlight ${hint.inFlight}`);
+        const chunk = Math.min(hint.chunkBytes, 4096); // the blob is 10 kB: a few ranges at once, as a reader issues them
+        const reads: Array<Promise<Uint8Array>> = [];
+        for (let at = 0; at < content.length; at += chunk) reads.push(store.getRange(ref, at, Math.min(chunk, content.length - at)));
+        assertSameBytes(Buffer.concat(await Promise.all(reads)), content, 'concurrent ranges');
+      });
     });
 
     void describe('head', () => {

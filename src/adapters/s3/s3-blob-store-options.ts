@@ -56,6 +56,16 @@ export interface S3BlobStoreOptions {
    * either way — see docs/cluster.md. @defaultValue `true`
    */
   conditionalWrites?: boolean;
+  /**
+   * Bytes per ranged `GetObject` when a reader streams a blob (a MapReduce
+   * map reading its split). Each request pays a round trip, so reads are
+   * large: against s3rver on this machine, 1 MiB reads two at a time gave
+   * 145 MB/s and 8 MiB reads four at a time 366 MB/s (docs/mapreduce.md).
+   * Between 64 KiB and 256 MiB. @defaultValue 8 MiB
+   */
+  rangeReadBytes?: number;
+  /** Ranged reads in flight ahead of such a reader; memory held by one reader is about this × `rangeReadBytes`. @defaultValue 4 */
+  rangeReadsInFlight?: number;
   /** `HeadObject` requests in flight while `list` fetches refs. @defaultValue 16 */
   listConcurrency?: number;
   /** Keys asked for per `ListObjectsV2` page (1–1000). @defaultValue 1000 */
@@ -77,6 +87,8 @@ export interface ResolvedS3Options {
   host: string | undefined;
   partSizeBytes: number;
   partConcurrency: number;
+  rangeReadBytes: number;
+  rangeReadsInFlight: number;
   conditionalWrites: boolean;
   listConcurrency: number;
   listPageSize: number;
@@ -96,6 +108,8 @@ export function resolveS3Options(options: S3BlobStoreOptions): ResolvedS3Options
   const prefix = normalisePrefix(options.prefix ?? '');
   const partSizeBytes = integerOption('partSizeBytes', options.partSizeBytes, 8 * MiB, MIN_PART_BYTES, MAX_PART_BYTES);
   const partConcurrency = integerOption('partConcurrency', options.partConcurrency, 4, 1, 64);
+  const rangeReadBytes = integerOption('rangeReadBytes', options.rangeReadBytes, 8 * MiB, 64 * 1024, 256 * MiB);
+  const rangeReadsInFlight = integerOption('rangeReadsInFlight', options.rangeReadsInFlight, 4, 1, 64);
   const listConcurrency = integerOption('listConcurrency', options.listConcurrency, 16, 1, 256);
   const listPageSize = integerOption('listPageSize', options.listPageSize, 1000, 1, 1000);
   const connection = (['endpoint', 'region', 'forcePathStyle', 'credentials'] as const).filter((k) => options[k] !== undefined);
@@ -128,6 +142,8 @@ export function resolveS3Options(options: S3BlobStoreOptions): ResolvedS3Options
     host,
     partSizeBytes,
     partConcurrency,
+    rangeReadBytes,
+    rangeReadsInFlight,
     conditionalWrites: options.conditionalWrites ?? true,
     listConcurrency,
     listPageSize,

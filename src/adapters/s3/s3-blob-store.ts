@@ -33,7 +33,7 @@ import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCom
 import type { S3Client } from '@aws-sdk/client-s3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MillraceError } from '../../core/errors.js';
-import type { BlobBody, BlobEntry, BlobRef, BlobStore } from '../../ports/blob-store.js';
+import type { BlobBody, BlobEntry, BlobRef, BlobStore, RangeReadHint } from '../../ports/blob-store.js';
 import { assertValidBlobKey, assertValidBlobPrefix, isValidBlobKey, MAX_BLOB_KEY_BYTES } from '../common/blob-key.js';
 import { OpenOperations } from '../common/open-operations.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -67,6 +67,7 @@ const CONFLICT_ATTEMPTS = 3;
  */
 export class S3BlobStore implements BlobStore {
   readonly name: string;
+  readonly rangeReads: RangeReadHint;
   private readonly options: ResolvedS3Options;
   private readonly client: S3Client;
   private readonly writers = new KeyedMutex();
@@ -77,6 +78,7 @@ export class S3BlobStore implements BlobStore {
     this.options = resolveS3Options(options);
     this.client = this.options.client;
     this.name = this.options.name;
+    this.rangeReads = { chunkBytes: this.options.rangeReadBytes, inFlight: this.options.rangeReadsInFlight };
     this.operations = new OpenOperations('blob store', this.name);
   }
 

@@ -5,7 +5,8 @@
  *
  * ```
  * s3://<bucket>[/<prefix>][?endpoint=<url>&region=<name>&forcePathStyle=true|false
- *                          &conditionalWrites=true|false&partSizeMiB=<n>&name=<store name>]
+ *                          &conditionalWrites=true|false&partSizeMiB=<n>&rangeReadMiB=<n>
+ *                          &rangeReadsInFlight=<n>&name=<store name>]
  * ```
  *
  * Credentials are deliberately not part of it: a URL ends up in logs, shell
@@ -20,7 +21,7 @@ import type { S3BlobStoreOptions } from './s3-blob-store-options.js';
 /** What a URL can say: everything but a client and credentials. */
 export type S3UrlOptions = Omit<S3BlobStoreOptions, 'client' | 'credentials'>;
 
-const PARAMETERS = ['endpoint', 'region', 'forcePathStyle', 'conditionalWrites', 'partSizeMiB', 'name'] as const;
+const PARAMETERS = ['endpoint', 'region', 'forcePathStyle', 'conditionalWrites', 'partSizeMiB', 'rangeReadMiB', 'rangeReadsInFlight', 'name'] as const;
 type Parameter = (typeof PARAMETERS)[number];
 
 /**
@@ -88,12 +89,15 @@ function applyParameter(options: S3UrlOptions, name: Parameter, value: string): 
     case 'conditionalWrites':
       options.conditionalWrites = parseBoolean('?conditionalWrites', value);
       return;
-    case 'partSizeMiB': {
-      const mib = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
-      if (!(mib >= 5 && mib <= 5120)) throw invalid('?partSizeMiB', `must be a whole number from 5 to 5120 (S3's part limits), got ${JSON.stringify(value)}`);
-      options.partSizeBytes = mib * 1024 * 1024;
+    case 'partSizeMiB':
+      options.partSizeBytes = wholeNumber('?partSizeMiB', value, 5, 5120, " (S3's part limits)") * 1024 * 1024;
       return;
-    }
+    case 'rangeReadMiB':
+      options.rangeReadBytes = wholeNumber('?rangeReadMiB', value, 1, 256) * 1024 * 1024;
+      return;
+    case 'rangeReadsInFlight':
+      options.rangeReadsInFlight = wholeNumber('?rangeReadsInFlight', value, 1, 64);
+      return;
     case 'name':
       if (value === '') throw invalid('?name', 'must not be empty');
       options.name = value;
@@ -124,6 +128,12 @@ function decodePrefix(raw: string): string {
     throw invalid('prefix', `${JSON.stringify(raw)} is not valid percent-encoding`);
   }
   return prefix;
+}
+
+function wholeNumber(name: string, value: string, min: number, max: number, why = ''): number {
+  const n = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= min && n <= max)) throw invalid(name, `must be a whole number from ${min} to ${max}${why}, got ${JSON.stringify(value)}`);
+  return n;
 }
 
 function parseBoolean(name: string, value: string): boolean {

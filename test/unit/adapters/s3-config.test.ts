@@ -16,10 +16,10 @@ void describe('parseS3Url', () => {
     assert.deepEqual(parseS3Url('s3://my-bucket/'), { bucket: 'my-bucket' });
     assert.deepEqual(parseS3Url('s3://my-bucket/millrace/blobs/'), { bucket: 'my-bucket', prefix: 'millrace/blobs/' });
     assert.deepEqual(
-      parseS3Url('s3://data.example/p%20q?endpoint=http://127.0.0.1:9000&region=eu-west-1&forcePathStyle=true&conditionalWrites=false&partSizeMiB=16&name=archive'),
+      parseS3Url('s3://data.example/p%20q?endpoint=http://127.0.0.1:9000&region=eu-west-1&forcePathStyle=true&conditionalWrites=false&partSizeMiB=16&rangeReadMiB=32&rangeReadsInFlight=8&name=archive'),
       {
         bucket: 'data.example', prefix: 'p q', endpoint: 'http://127.0.0.1:9000', region: 'eu-west-1',
-        forcePathStyle: true, conditionalWrites: false, partSizeBytes: 16 * 1024 * 1024, name: 'archive',
+        forcePathStyle: true, conditionalWrites: false, partSizeBytes: 16 * 1024 * 1024, rangeReadBytes: 32 * 1024 * 1024, rangeReadsInFlight: 8, name: 'archive',
       },
     );
   });
@@ -27,7 +27,11 @@ void describe('parseS3Url', () => {
   void it('gives options a store accepts', async () => {
     const store = new S3BlobStore(parseS3Url('s3://my-bucket/x?endpoint=http://127.0.0.1:1&forcePathStyle=true'));
     assert.equal(store.name, 's3');
+    assert.deepEqual(store.rangeReads, { chunkBytes: 8 * 1024 * 1024, inFlight: 4 }, 'large reads, several in flight, by default');
     await store.close();
+    const tuned = new S3BlobStore(parseS3Url('s3://my-bucket/x?endpoint=http://127.0.0.1:1&rangeReadMiB=2&rangeReadsInFlight=16'));
+    assert.deepEqual(tuned.rangeReads, { chunkBytes: 2 * 1024 * 1024, inFlight: 16 });
+    await tuned.close();
   });
 
   const bad: Array<[url: string, part: string, says: RegExp]> = [
@@ -52,6 +56,9 @@ void describe('parseS3Url', () => {
     ['s3://my-bucket?conditionalWrites=1', '?conditionalWrites', /"true" or "false"/],
     ['s3://my-bucket?partSizeMiB=4', '?partSizeMiB', /5 to 5120/],
     ['s3://my-bucket?partSizeMiB=8.5', '?partSizeMiB', /5 to 5120/],
+    ['s3://my-bucket?rangeReadMiB=0', '?rangeReadMiB', /1 to 256/],
+    ['s3://my-bucket?rangeReadMiB=1e3', '?rangeReadMiB', /1 to 256/],
+    ['s3://my-bucket?rangeReadsInFlight=65', '?rangeReadsInFlight', /1 to 64/],
     ['s3://my-bucket?name=', '?name', /empty/],
     ['s3://my-bucket?regoin=eu-west-1', '?regoin', /not a known parameter/],
     ['s3://my-bucket?region=a&region=b', '?region', /twice/],
@@ -82,6 +89,8 @@ void describe('S3BlobStore options', () => {
     [{ partSizeBytes: 1.5 * 1024 * 1024 * 1024 * 4 }, 'partSizeBytes'],
     [{ partConcurrency: 0 }, 'partConcurrency'],
     [{ listPageSize: 1001 }, 'listPageSize'],
+    [{ rangeReadBytes: 1024 }, 'rangeReadBytes'],
+    [{ rangeReadsInFlight: 0 }, 'rangeReadsInFlight'],
     [{ listConcurrency: 0.5 }, 'listConcurrency'],
     [{ endpoint: 'http://user:pw@host:9000' }, 'endpoint'],
     [{ region: 'Mars 1' }, 'region'],

@@ -151,6 +151,32 @@ describe('readSplit', () => {
     assert.equal(one.length, 1000);
   });
 
+  it("reads as the store's rangeReads hint says when not told otherwise, and 1 MiB two ahead without one", async () => {
+    const content = Buffer.from(`${'h'.repeat(99)}\n`.repeat(40_000)); // 4 MB
+    const ref: BlobRef = { store: 'memory', key: 'input', size: content.length, sha256: createHash('sha256').update(content).digest('hex') };
+    const pattern = async (rangeReads: BlobStore['rangeReads']): Promise<{ first: number; most: number; records: number }> => {
+      let inFlight = 0;
+      let most = 0;
+      const lengths: number[] = [];
+      const blobs = {
+        name: 'memory',
+        rangeReads,
+        getRange: async (_ref: BlobRef, offset: number, length: number) => {
+          lengths.push(length);
+          most = Math.max(most, ++inFlight);
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          inFlight--;
+          return content.subarray(offset, offset + length);
+        },
+      } as unknown as BlobStore;
+      let records = 0;
+      for await (const block of readSplit(blobs, ref, 0, content.length)) records += recordsIn(block).length;
+      return { first: lengths[0]!, most, records };
+    };
+    assert.deepEqual(await pattern({ chunkBytes: 512 * 1024, inFlight: 5 }), { first: 512 * 1024, most: 5, records: 40_000 });
+    assert.deepEqual(await pattern(undefined), { first: 1024 * 1024, most: 2, records: 40_000 });
+  });
+
   it('goes on from where a short read ended, reading again what was queued behind it', async () => {
     const content = Buffer.from(`${'x'.repeat(9)}\n`.repeat(100)); // 1,000 bytes
     const ref: BlobRef = { store: 'memory', key: 'input', size: content.length, sha256: createHash('sha256').update(content).digest('hex') };
