@@ -234,14 +234,14 @@ export function blobStoreContract(adapterName: string, harness: () => Promise<Bl
         for (const [offset, length] of cases) await rejectsWith(store.getRange(ref, offset, length), 'BLOB_RANGE_INVALID');
       });
 
-      void it('streams the whole blob with its rangeReads hint, if it gives one', async () => {
+      void it('serves ranges read at once, as a streaming reader issues them, and hints a sane read plan', async () => {
         const hint = store.rangeReads;
-        if (hint === undefined) return;
-        assert.ok(Number.isSafeInteger(hint.chunkBytes) && hint.chunkBytes >= 64 * 1024, `chunkBytes ${hint.chunkBytes}`);
-        assert.ok(Number.isSafeInteger(hint.inFlight) && hint.inFlight >= 1, `inFlight ${hint.inFlight}`);
-        const chunk = Math.min(hint.chunkBytes, 4096); // the blob is 10 kB: a few ranges at once, as a reader issues them
+        if (hint !== undefined) {
+          assert.ok(Number.isSafeInteger(hint.chunkBytes) && hint.chunkBytes >= 64 * 1024, `chunkBytes ${hint.chunkBytes}`);
+          assert.ok(Number.isSafeInteger(hint.inFlight) && hint.inFlight >= 1, `inFlight ${hint.inFlight}`);
+        }
         const reads: Array<Promise<Uint8Array>> = [];
-        for (let at = 0; at < content.length; at += chunk) reads.push(store.getRange(ref, at, Math.min(chunk, content.length - at)));
+        for (let at = 0; at < content.length; at += 4096) reads.push(store.getRange(ref, at, Math.min(4096, content.length - at)));
         assertSameBytes(Buffer.concat(await Promise.all(reads)), content, 'concurrent ranges');
       });
     });

@@ -59,8 +59,9 @@ export interface S3BlobStoreOptions {
   /**
    * Bytes per ranged `GetObject` when a reader streams a blob (a MapReduce
    * map reading its split). Each request pays a round trip, so reads are
-   * large: against s3rver on this machine, 1 MiB reads two at a time gave
-   * 145 MB/s and 8 MiB reads four at a time 366 MB/s (docs/mapreduce.md).
+   * large: against s3rver on 2 cores, 1 MiB reads two at a time gave
+   * 152 MB/s and 8 MiB reads four at a time 426 MB/s (bench/split-read.ts;
+   * docs/mapreduce.md).
    * Between 64 KiB and 256 MiB. @defaultValue 8 MiB
    */
   rangeReadBytes?: number;
