@@ -21,6 +21,7 @@ import { readSplit } from '../src/mapreduce/split-reader.js';
 import type { BlobRef, BlobStore } from '../src/ports/blob-store.js';
 import { S3RVER_CREDENTIALS, startS3rver } from '../test/helpers/s3rver.js';
 import { createTempDir } from '../test/helpers/temp-dir.js';
+import { stats } from './harness.js';
 
 const MiB = 1024 * 1024;
 const SIZE = 256 * MiB;
@@ -52,8 +53,6 @@ async function pass(store: BlobStore, ref: BlobRef, chunkBytes: number, readAhea
   return ref.size / 1e6 / ((performance.now() - started) / 1000);
 }
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
 const content = Buffer.from(`${'x'.repeat(99)}\n`.repeat(SIZE / 100));
 const dir = createTempDir('millrace-split-read-');
 const files = new FileBlobStore({ root: dir.path });
@@ -74,7 +73,7 @@ try {
     for (const [chunkBytes, inFlight] of PLANS) {
       const rates: number[] = [];
       for (let run = 0; run < runs; run++) rates.push(await pass(store, ref, chunkBytes, inFlight));
-      cells.push(median(rates).toFixed(0));
+      cells.push(stats(rates).median.toFixed(0));
     }
     console.log(`| ${name} | ${cells.join(' | ')} |`);
   }
