@@ -127,23 +127,22 @@ export class LocalDispatch implements LocalTaskTarget {
   private unpublished: LocalDelivery[] = [];
   private timer: Timer | undefined;
 
+  /** Tasks held at once (see {@link LocalDispatchOptions.backlog}). */
+  readonly backlog: number;
+  /** See {@link LocalDispatchOptions.spillAfterMs}. */
+  readonly spillAfterMs: number;
+
   /** @throws `CONFIG_INVALID` naming the option */
-  constructor(private readonly host: LocalDispatchHost, private readonly options: LocalDispatchOptions = {}) {
-    const { backlog, spillAfterMs } = options;
-    if (backlog !== undefined && !(Number.isSafeInteger(backlog) && backlog >= 0)) {
+  constructor(private readonly host: LocalDispatchHost, options: LocalDispatchOptions = {}) {
+    const { backlog = 10_000, spillAfterMs = 1000 } = options;
+    if (!(Number.isSafeInteger(backlog) && backlog >= 0)) {
       throw new MillraceError('CONFIG_INVALID', `localDispatch.backlog must be a whole number of tasks, 0 or more (0 takes none), got ${String(backlog)}`);
     }
-    if (spillAfterMs !== undefined && !(Number.isFinite(spillAfterMs) && spillAfterMs >= 0)) {
+    if (!(Number.isFinite(spillAfterMs) && spillAfterMs >= 0)) {
       throw new MillraceError('CONFIG_INVALID', `localDispatch.spillAfterMs must be a number of milliseconds, 0 or more, got ${String(spillAfterMs)}`);
     }
-  }
-
-  get backlog(): number {
-    return this.options.backlog ?? 10_000;
-  }
-
-  get spillAfterMs(): number {
-    return this.options.spillAfterMs ?? 1000;
+    this.backlog = backlog;
+    this.spillAfterMs = spillAfterMs;
   }
 
   /** Tasks waiting for a run slot (the worker's local backlog, next to the queue's). */
