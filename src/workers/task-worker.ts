@@ -255,6 +255,12 @@ export class TaskWorker {
       await this.slots.acquire();
       let slotHeld = true;
       try {
+        // Handed over in-process, a task is claimed only once a thread has room for it (`perThread`):
+        // claimed earlier, it would wait in the pool, out of reach of idle workers elsewhere.
+        if (delivery instanceof LocalDelivery) {
+          const pool = this.options.pool;
+          while (delivery.state === 'waiting' && !this.abandoned && !pool.hasRoomFor(delivery.name)) await pool.roomChanged();
+        }
         // Released by a stop without draining while it waited, its lease lost, or (handed over in-process) spilled: the queue hands it out again.
         if (this.abandoned || run.leaseGone || (delivery instanceof LocalDelivery && !delivery.claimRun())) return;
         const started = this.clock.now();

@@ -142,6 +142,8 @@ export class WorkerPool {
   private readonly runMs = new Map<string, number>();
   /** Runs of `perThread` tasks waiting for room, by task name, oldest first. */
   private readonly held = new Map<string, HeldRun[]>();
+  /** Callers of {@link roomChanged}, woken together. */
+  private roomWaiters: Array<() => void> = [];
   /** The thread this turn's runs are grouped on, and the estimated work given to it so far. */
   private turn: { thread: Thread; ms: number } | undefined;
 
@@ -176,6 +178,27 @@ export class WorkerPool {
     for (const thread of this.threads) inFlight += thread.pending.size;
     for (const runs of this.held.values()) inFlight += runs.length;
     return { size: this.threads.size, inFlight, ...this.counters };
+  }
+
+  /**
+   * Whether a run of `name` would go to a thread now rather than wait in the
+   * pool for room (`perThread`). A task handed over in-process is claimed
+   * only then: until it is, its worker can still hand it to the queue.
+   */
+  hasRoomFor(name: string): boolean {
+    const limit = this.catalog.get(name)?.perThread;
+    return limit === undefined || this.closed || (!this.held.has(name) && this.threadWithRoom(name, limit) !== undefined);
+  }
+
+  /** Resolves when room may have appeared: a run ended, a thread started, or the pool closed. */
+  roomChanged(): Promise<void> {
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  private wakeRoomWaiters(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** Runs one task. Resolves with its outcome; a handler's error is an outcome, not a rejection. */
@@ -306,6 +329,7 @@ export class WorkerPool {
       }
     }
     this.held.clear();
+    this.wakeRoomWaiters();
     await Promise.all([...this.threads].map((thread) => this.retire(thread)));
   }
 
@@ -337,6 +361,7 @@ export class WorkerPool {
         // Started while the pool closed (a replacement, a resize): it must not outlive the pool.
         if (this.closed) void this.retire(thread);
         else if (this.held.size > 0) this.releaseHeld();
+        this.wakeRoomWaiters();
         resolve();
       });
     });
@@ -366,6 +391,7 @@ export class WorkerPool {
     if (!thread.retiring && !thread.recycling && this.dueForRecycling(thread)) this.recycle(thread);
     if (thread.retiring && thread.pending.size === 0) void this.retire(thread);
     if (this.held.size > 0) this.releaseHeld();
+    this.wakeRoomWaiters();
   }
 
   private dueForRecycling(thread: Thread): boolean {

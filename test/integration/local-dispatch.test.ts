@@ -26,13 +26,13 @@ describe('local dispatch', () => {
     dir.remove();
   });
 
-  /** A worker with one run slot whose results are stored in `stored`; tasks are offered, not published. */
-  async function localWorker(name: string, local: LocalDispatchOptions = {}): Promise<{ worker: TaskWorker; queue: SqliteTaskQueue; stored: TaskResult[]; settled: string[]; offer: (messages: OutgoingMessage[]) => OfferedTask[] }> {
+  /** A worker with `concurrency` run slots (one by default) whose results are stored in `stored`; tasks are offered, not published. */
+  async function localWorker(name: string, local: LocalDispatchOptions = {}, concurrency = 1): Promise<{ worker: TaskWorker; queue: SqliteTaskQueue; stored: TaskResult[]; settled: string[]; offer: (messages: OutgoingMessage[]) => OfferedTask[] }> {
     const queue = new SqliteTaskQueue({ path: dir.file(`${name}.db`), pollIntervalMs: 10 });
     const stored: TaskResult[] = [];
     const settled: string[] = [];
     const worker = new TaskWorker({
-      queue, pool, concurrency: 1, prefetch: 0, localDispatch: local,
+      queue, pool, concurrency, prefetch: 0, localDispatch: local,
       localResults: async (_queue, result) => {
         stored.push(result);
         return true;
@@ -99,6 +99,23 @@ describe('local dispatch', () => {
       await until(() => settled.length === 2, 'the long task settled');
       await until(() => stored.length === 2, 'the spilled task ran from the queue');
       assert.deepEqual(stored.map((result) => result.taskId).sort(), ['p/long/0', 'p/waits/0'], 'each ran once');
+    } finally {
+      await worker.stop();
+      await queue.close();
+    }
+  });
+
+  it('keeps a task its threads have no room for (perThread) waiting where it can spill, though a run slot is free', async () => {
+    // Four run slots, one thread, a task that runs one at a time on a thread: the second and third
+    // cannot start here until the first ends, so other workers should be able to take them.
+    const { worker, queue, stored, settled, offer } = await localWorker('room', { spillAfterMs: 100 }, 4);
+    try {
+      offer([task('first', 'hold-one-per-thread', { ms: 1500 }), task('second', 'hold-one-per-thread', { ms: 10 }), task('third', 'hold-one-per-thread', { ms: 10 })]);
+      await until(() => settled.length === 2, 'the two without room spilled');
+      assert.deepEqual([...settled].sort(), ['second', 'third'], 'spilled while the first still ran');
+      await until(() => stored.length === 3, 'all three ran');
+      assert.deepEqual(stored.map((result) => result.taskId).sort(), ['p/first/0', 'p/second/0', 'p/third/0'], 'each ran once');
+      assert.deepEqual(settled.sort(), ['first', 'second', 'third']);
     } finally {
       await worker.stop();
       await queue.close();
