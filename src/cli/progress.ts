@@ -51,7 +51,7 @@ function plainLines(label: string, stream: NodeJS.WriteStream): ProgressBar {
       const decile = Math.floor((total === 0 ? 1 : done / total) * 10);
       if (decile === lastDecile) return;
       lastDecile = decile;
-      stream.write(`${label}: ${done}/${total} ${note}\n`);
+      stream.write(`${label}: ${done}/${total}${note === '' ? '' : ` ${note}`}\n`);
     },
     finish() {},
   };

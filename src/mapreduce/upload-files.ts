@@ -14,6 +14,8 @@ import type { BlobRef, BlobStore } from '../ports/blob-store.js';
 export interface UploadOptions {
   /** Key prefix; each file goes to `<prefix>/<index>-<file name>`. @defaultValue `inputs/<random id>` */
   prefix?: string;
+  /** Called as bytes go in: bytes of every file so far, and their total size. */
+  onProgress?: (uploaded: number, total: number) => void;
 }
 
 /**
@@ -28,25 +30,39 @@ export interface UploadOptions {
  * @throws `INPUT_NOT_FOUND` naming a file that does not exist or is not a regular file, before anything is uploaded
  */
 export async function uploadFiles(blobs: BlobStore, paths: readonly string[], options: UploadOptions = {}): Promise<BlobRef[]> {
-  for (const path of paths) await assertFile(path);
+  const sizes: number[] = [];
+  for (const path of paths) sizes.push(await fileSize(path));
+  const total = sizes.reduce((sum, size) => sum + size, 0);
   const prefix = options.prefix ?? `inputs/${newId()}`;
   const refs: BlobRef[] = [];
+  let uploaded = 0;
+  const onProgress = options.onProgress;
   for (const [index, path] of paths.entries()) {
-    refs.push(await blobs.put(`${prefix}/${index}-${safeName(path)}`, createReadStream(path)));
+    const body = onProgress === undefined ? createReadStream(path) : counted(createReadStream(path), (bytes) => onProgress(uploaded += bytes, total));
+    refs.push(await blobs.put(`${prefix}/${index}-${safeName(path)}`, body));
   }
   return refs;
 }
 
-async function assertFile(path: string): Promise<void> {
-  let isFile: boolean;
+async function* counted(chunks: AsyncIterable<Buffer>, onChunk: (bytes: number) => void): AsyncGenerator<Buffer> {
+  for await (const chunk of chunks) {
+    onChunk(chunk.length);
+    yield chunk;
+  }
+}
+
+/** The size of a regular file. @throws `INPUT_NOT_FOUND` */
+async function fileSize(path: string): Promise<number> {
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
-    isFile = (await stat(path)).isFile();
+    info = await stat(path);
   } catch (error) {
     const code = (error as { code?: string }).code;
     const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? String(error)})`;
     throw new MillraceError('INPUT_NOT_FOUND', `input file "${path}" ${why} (looked for ${resolve(path)})`, { path });
   }
-  if (!isFile) throw new MillraceError('INPUT_NOT_FOUND', `input "${path}" is not a regular file`, { path });
+  if (!info.isFile()) throw new MillraceError('INPUT_NOT_FOUND', `input "${path}" is not a regular file`, { path });
+  return info.size;
 }
 
 /** A file name as one blob key segment: letters, digits, `.`, `_`, `-`. */

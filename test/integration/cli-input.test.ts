@@ -67,6 +67,19 @@ describe('millrace CLI: malformed input', () => {
     }
   });
 
+  it('names a missing or unreadable --input of millrace run before reading any of them', () => {
+    const example = new URL('../../examples/page-hits', import.meta.url).pathname;
+    writeFileSync(dir.file('present.log'), '127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 2326 "-" "-"\n');
+    const missing = millrace('run', example, '--input', 'present.log', '--input', 'absent.log', '--threads', '1');
+    assert.equal(missing.status, 1);
+    assert.match(oneLine(missing.stderr), /^millrace: INPUT_NOT_FOUND: input file "absent\.log" does not exist \(looked for .*absent\.log\)$/);
+    const folder = millrace('run', example, '--input', '.', '--threads', '1');
+    assert.equal(folder.status, 1);
+    assert.match(oneLine(folder.stderr), /^millrace: INPUT_NOT_FOUND: input "\." is not a regular file$/);
+    const blobs = spawnSync('find', [dir.file('state'), '-path', '*inputs*', '-type', 'f'], { encoding: 'utf8' }).stdout;
+    assert.equal(blobs, '', 'nothing was uploaded');
+  });
+
   it('waits for a worker when given no --tasks, saying so (it ended with exit 13 and no word)', async () => {
     const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), main, 'task', 'echo', '--input', '1'], {
       cwd: dir.path, env: { ...process.env, MILLRACE_LOG_LEVEL: 'silent', MILLRACE_DATA_DIR: dir.file('waiting') },

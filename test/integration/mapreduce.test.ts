@@ -1,7 +1,7 @@
 /** MapReduce end to end: the page-hits example and test jobs through createMillrace, real threads, the durable queue. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { describeProblem, pageOf } from '../../examples/page-hits/clf.js';
 import { generateLogs, type GeneratedLogs } from '../../examples/page-hits/generate-logs.js';
 import { byHitsThenPage, csvChunks, type PageCount, type PageHitsSummary } from '../../examples/page-hits/page-hits.js';
@@ -151,6 +151,16 @@ describe('mapreduce', () => {
     assert.equal(twice.result.stats.records, 2 * logs.lines);
     const doubled = expectedCsv.trim().split('\n').slice(1).map((row) => row.replace(/,(\d+)$/, (_, n: string) => `,${Number(n) * 2}`));
     assert.equal(readFileSync(out, 'utf8'), `page,count\n${doubled.join('\n')}\n`);
+  });
+
+  it('reports upload progress in bytes of all the files, ending at their total', async () => {
+    const calls: Array<[number, number]> = [];
+    const refs = await uploadFiles(millrace.blobs, [logs.path, logs.path], { onProgress: (uploaded, total) => calls.push([uploaded, total]) });
+    const total = 2 * statSync(logs.path).size;
+    assert.equal(refs.reduce((sum, ref) => sum + ref.size, 0), total);
+    assert.ok(calls.length >= 2, 'called as chunks go in');
+    assert.deepEqual(calls.at(-1), [total, total]);
+    assert.ok(calls.every(([uploaded, of], i) => of === total && (i === 0 || uploaded > calls[i - 1]![0])), 'rising, against one total');
   });
 
   it('names a missing input file before uploading anything', async () => {

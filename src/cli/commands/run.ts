@@ -5,17 +5,19 @@
  * follows it: the deployment's `millrace server` runs it and its
  * `millrace worker`s run the tasks, so no second orchestrator competes.
  */
-import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { MillraceError } from '../../core/errors.js';
+import { uploadFiles } from '../../mapreduce/upload-files.js';
 import type { BlobRef } from '../../ports/blob-store.js';
 import { isSharedStore } from '../../runtime/backends.js';
 import { createMillrace, type Millrace } from '../../runtime/millrace.js';
 import { loadUserModule, pickProcess } from '../module-loader.js';
 import { intOption, jsonOption } from '../parse.js';
 import { createProcessProgress } from '../process-progress.js';
+import { createProgressBar, type ProgressBar } from '../progress.js';
 
 interface RunFlags {
   process?: string;
@@ -81,18 +83,22 @@ async function buildInput(millrace: Millrace, flags: RunFlags): Promise<unknown>
   if (flags.inputJson !== undefined && (typeof flags.inputJson !== 'object' || flags.inputJson === null || Array.isArray(flags.inputJson))) {
     throw new InvalidArgumentError('--input-json must be a JSON object when --input files are given');
   }
-  const inputs: BlobRef[] = [];
-  for (const path of flags.input) {
-    const full = resolve(path);
-    try {
-      inputs.push(await millrace.blobs.put(`inputs/${Date.now()}-${basename(full)}`, createReadStream(full)));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new MillraceError('CONFIG_INVALID', `input file not found: ${path}`, { path });
-      throw error;
-    }
-  }
+  const files = flags.input.length === 1 ? 'the input' : `${flags.input.length} inputs`;
+  let bar: ProgressBar | undefined;
+  // Every file is checked before any is read; then a bar in megabytes, for inputs that take a moment.
+  const inputs = await uploadFiles(millrace.blobs, flags.input, {
+    onProgress: (uploaded, total) => {
+      if (flags.quiet === true || total < UPLOAD_BAR_BYTES) return;
+      bar ??= createProgressBar(`uploading ${files} to the blob store (MB)`);
+      bar.update(Math.round(uploaded / 1e6), Math.round(total / 1e6));
+    },
+  });
+  bar?.finish();
   return { ...(flags.inputJson as object | undefined), inputs };
 }
+
+/** Inputs smaller than this go in without a progress bar: they take a fraction of a second. */
+const UPLOAD_BAR_BYTES = 64 * 2 ** 20;
 
 /** Writes each blob referenced anywhere in the output to `dir`, named after the last segment of its key. */
 async function writeOutputs(millrace: Millrace, output: unknown, dir: string): Promise<string[]> {
