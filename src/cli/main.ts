@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { registerBench } from './commands/bench.js';
 import { registerBlobs } from './commands/blobs.js';
 import { applyConfigFile } from './config-loader.js';
+import { errorLine } from './error-line.js';
 import { registerDataset } from './commands/dataset.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDial } from './commands/dial.js';
@@ -80,8 +81,7 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? 0 : EXIT_USAGE;
     }
-    const code = (error as { code?: unknown }).code;
-    process.stderr.write(`millrace: ${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}\n`);
+    process.stderr.write(`millrace: ${errorLine(error)}\n`);
     if (process.env.MILLRACE_DEBUG === '1') process.stderr.write(`${(error as Error).stack}\n`);
     return 1;
   }

@@ -78,6 +78,15 @@ describe('millrace CLI: malformed input', () => {
     assert.match(oneLine(folder.stderr), /^millrace: INPUT_NOT_FOUND: input "\." is not a regular file$/);
     const blobs = spawnSync('find', [dir.file('state'), '-path', '*inputs*', '-type', 'f'], { encoding: 'utf8' }).stdout;
     assert.equal(blobs, '', 'nothing was uploaded');
+    const out = millrace('run', example, '--input', 'present.log', '--out', 'present.log/results', '--threads', '1');
+    assert.equal(out.status, 1);
+    assert.match(oneLine(out.stderr), /^millrace: CONFIG_INVALID: --out present\.log\/results cannot be the output folder: cannot mkdir present\.log\/results: not a directory \(ENOTDIR\)$/, 'before the run starts');
+  });
+
+  it('names a path it cannot write, once, with what it tried', () => {
+    const logs = millrace('example', 'logs', '--size', '1KB', '--out', '.');
+    assert.equal(logs.status, 1);
+    assert.match(oneLine(logs.stderr), /^millrace: cannot open \.: illegal operation on a directory \(EISDIR\)$/);
   });
 
   it('waits for a worker when given no --tasks, saying so (it ended with exit 13 and no word)', async () => {

@@ -17,6 +17,7 @@ import { createMillrace, type Millrace } from '../../runtime/millrace.js';
 import { loadUserModule, pickProcess } from '../module-loader.js';
 import { intOption, jsonOption } from '../parse.js';
 import { createProcessProgress } from '../process-progress.js';
+import { errorLine } from '../error-line.js';
 import { createProgressBar, type ProgressBar } from '../progress.js';
 
 interface RunFlags {
@@ -46,6 +47,7 @@ export function registerRun(program: Command): void {
     .action(async (modulePath: string, flags: RunFlags) => {
       const loaded = await loadUserModule(modulePath);
       const definition = pickProcess(loaded, flags.process, flags.version);
+      if (flags.out !== undefined) prepareOutFolder(flags.out);
       const millrace = await createMillrace({ dataDir: flags.dataDir, threads: flags.threads, logLevel: 'warn' });
       try {
         const input = await buildInput(millrace, flags);
@@ -99,6 +101,15 @@ async function buildInput(millrace: Millrace, flags: RunFlags): Promise<unknown>
 
 /** Inputs smaller than this go in without a progress bar: they take a fraction of a second. */
 const UPLOAD_BAR_BYTES = 64 * 2 ** 20;
+
+/** Makes the `--out` folder before the run, so that a path that cannot be one fails now, not after the job. */
+function prepareOutFolder(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw new MillraceError('CONFIG_INVALID', `--out ${dir} cannot be the output folder: ${errorLine(error)}`, { path: dir });
+  }
+}
 
 /** Writes each blob referenced anywhere in the output to `dir`, named after the last segment of its key. */
 async function writeOutputs(millrace: Millrace, output: unknown, dir: string): Promise<string[]> {
