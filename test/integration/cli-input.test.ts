@@ -59,6 +59,7 @@ describe('millrace CLI: malformed input', () => {
       [['run', 'missing-module.ts'], /CONFIG_INVALID: no such file or folder: missing-module\.ts/],
       [['--config', 'missing.config.ts', 'token', 'ls'], /CONFIG_INVALID: config file not found: missing\.config\.ts/],
       [['dataset', 'import', 'missing.mzML', '--dataset', 'd'], /INPUT_NOT_FOUND: cannot read .*missing\.mzML/],
+      [['dataset', 'import', '.', '--dataset', 'd'], /^millrace: INPUT_NOT_FOUND: cannot read \.: not a regular file$/],
     ];
     for (const [args, message] of cases) {
       const result = millrace(...args);

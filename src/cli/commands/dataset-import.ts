@@ -36,9 +36,11 @@ export function registerDatasetImport(dataset: Command): void {
     .option('--mz-bins <n>', 'm/z bins', intOption(1, 50_000_000), DEFAULT_IMPORT_BINS)
     .option('--data-dir <dir>', 'embedded state directory')
     .action(async (file: string, flags: { dataset: string; fileId?: string; mzMin?: number; mzMax?: number; mzBins: number; dataDir?: string }) => {
-      const size = (await stat(file).catch(() => {
+      const info = await stat(file).catch(() => {
         throw new MillraceError('INPUT_NOT_FOUND', `cannot read ${file}`, { file });
-      })).size;
+      });
+      if (!info.isFile()) throw new MillraceError('INPUT_NOT_FOUND', `cannot read ${file}: not a regular file`, { file });
+      const size = info.size;
       const gzipped = await isGzip(file);
       let read = 0;
       const bar = createProgressBar('import');
