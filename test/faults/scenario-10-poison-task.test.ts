@@ -62,8 +62,11 @@ describe('scenario 10: poison tasks', () => {
 
       assert.deepEqual(counts(check), { lost: 0, duplicated: 0, unexpected: 0 }, JSON.stringify(check));
       assert.deepEqual(views.map((view) => view.status), ['failed', 'failed', 'failed'], 'every poisoned process failed, none hangs');
-      // The thrower's last attempt may have run on a thread the thread-crasher took down: then it failed as WORKER_CRASHED.
-      assert.ok(['Error', 'WORKER_CRASHED'].includes(failures[0]!), `the thrower failed with ${failures[0]}`);
+      // Collateral damage is a legitimate end for the thrower's last attempt: it may have run on a thread the
+      // thread-crasher took down (WORKER_CRASHED), or sat prefetched on worker processes the process-killer took
+      // down, each death counting as one of its deliveries, until the queue's limit dead-lettered it
+      // (TASK_DEAD_LETTERED; seen once in CI with the thrower run only 4 times). Either way it is named, not lost.
+      assert.ok(['Error', 'WORKER_CRASHED', 'TASK_DEAD_LETTERED'].includes(failures[0]!), `the thrower failed with ${failures[0]}`);
       assert.deepEqual(failures.slice(1), ['WORKER_CRASHED', 'TASK_DEAD_LETTERED']);
       assert.deepEqual(views.slice(0, 2).map((view) => view.steps[0]!.retries), [RETRIES - 1, RETRIES - 1], 'a throw and a thread crash are retried by the step policy, then fail');
       assert.ok(runs[0]! >= RETRIES && runs[1]! >= RETRIES, 'each attempt ran (a worker crash may add a redelivery)');
