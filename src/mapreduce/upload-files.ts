@@ -4,7 +4,7 @@
  * in a cluster, on other machines — see only the blob store, never the
  * caller's disk. Streams each file (bounded memory, any size).
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { MillraceError } from '../core/errors.js';
@@ -30,9 +30,8 @@ export interface UploadOptions {
  * @throws `INPUT_NOT_FOUND` naming a file that does not exist or is not a regular file, before anything is uploaded
  */
 export async function uploadFiles(blobs: BlobStore, paths: readonly string[], options: UploadOptions = {}): Promise<BlobRef[]> {
-  const sizes: number[] = [];
-  for (const path of paths) sizes.push(await fileSize(path));
-  const total = sizes.reduce((sum, size) => sum + size, 0);
+  let total = 0;
+  for (const path of paths) total += await fileSize(path);
   const prefix = options.prefix ?? `inputs/${newId()}`;
   const refs: BlobRef[] = [];
   let uploaded = 0;
@@ -53,7 +52,7 @@ async function* counted(chunks: AsyncIterable<Buffer>, onChunk: (bytes: number) 
 
 /** The size of a regular file. @throws `INPUT_NOT_FOUND` */
 async function fileSize(path: string): Promise<number> {
-  let info: Awaited<ReturnType<typeof stat>>;
+  let info: Stats;
   try {
     info = await stat(path);
   } catch (error) {
