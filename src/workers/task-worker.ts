@@ -250,19 +250,18 @@ export class TaskWorker {
       return;
     }
     const run: RunInHand = { abort: () => undefined, leaseGone: false };
-    const lease = delivery instanceof LocalDelivery ? NO_LEASE : this.holdLease(delivery, payload, run);
+    const local = delivery instanceof LocalDelivery ? delivery : undefined;
+    const lease = local !== undefined ? NO_LEASE : this.holdLease(delivery, payload, run);
     try {
       await this.slots.acquire();
       let slotHeld = true;
       try {
         // Handed over in-process, a task is claimed only once a thread has room for it (`perThread`):
         // claimed earlier, it would wait in the pool, out of reach of idle workers elsewhere.
-        if (delivery instanceof LocalDelivery) {
-          const pool = this.options.pool;
-          while (delivery.state === 'waiting' && !this.abandoned && !pool.hasRoomFor(delivery.name)) await pool.roomChanged();
-        }
+        const pool = this.options.pool;
+        while (local?.state === 'waiting' && !this.abandoned && !pool.hasRoomFor(local.name)) await pool.roomChanged();
         // Released by a stop without draining while it waited, its lease lost, or (handed over in-process) spilled: the queue hands it out again.
-        if (this.abandoned || run.leaseGone || (delivery instanceof LocalDelivery && !delivery.claimRun())) return;
+        if (this.abandoned || run.leaseGone || local?.claimRun() === false) return;
         const started = this.clock.now();
         const outcome = await this.runOnPool(delivery, payload, run);
         this.slots.release(); // the next delivery runs while this one's result is stored
