@@ -21,7 +21,7 @@
  * the blob still has its recorded size (see `BlobStore.getRange`). Input
  * ranges are therefore not hash-checked, as in Hadoop over plain files.
  */
-import type { BlobRef, BlobStore } from '../ports/blob-store.js';
+import { DEFAULT_RANGE_READS, type BlobRef, type BlobStore } from '../ports/blob-store.js';
 
 /** What {@link readSplit} yields. */
 export type SplitBlock =
@@ -31,14 +31,14 @@ export type SplitBlock =
   | { kind: 'oversized'; offset: number; head: Buffer };
 
 export interface SplitReadOptions {
-  /** Bytes per read. @defaultValue the store's `rangeReads.chunkBytes`, else 1 MiB */
+  /** Bytes per read. @defaultValue the store's `rangeReads.chunkBytes`, else `DEFAULT_RANGE_READS` (1 MiB) */
   chunkBytes?: number;
   /** A longer record is skipped and reported instead of being held in memory. @defaultValue 16 MiB */
   maxRecordBytes?: number;
   /**
    * Reads in flight ahead of the consumer: while one chunk is mapped, the
    * next ones are on their way, so a read's latency (a disk, a remote store)
-   * hides behind the map. @defaultValue the store's `rangeReads.inFlight`, else 2
+   * hides behind the map. @defaultValue the store's `rangeReads.inFlight`, else `DEFAULT_RANGE_READS` (2)
    */
   readAhead?: number;
   signal?: AbortSignal;
@@ -60,7 +60,7 @@ const HEAD_BYTES = 200;
  * ```
  */
 export async function* readSplit(blobs: BlobStore, ref: BlobRef, start: number, end: number, options: SplitReadOptions = {}): AsyncGenerator<SplitBlock> {
-  const chunkBytes = options.chunkBytes ?? blobs.rangeReads?.chunkBytes ?? 1024 * 1024;
+  const chunkBytes = options.chunkBytes ?? (blobs.rangeReads ?? DEFAULT_RANGE_READS).chunkBytes;
   const maxRecordBytes = options.maxRecordBytes ?? 16 * 1024 * 1024;
   const size = ref.size;
   let position = start; // next byte to read
@@ -72,7 +72,7 @@ export async function* readSplit(blobs: BlobStore, ref: BlobRef, start: number, 
   /** Set while discarding the rest of an oversized record. */
   let oversized = false;
 
-  const readAhead = Math.max(1, options.readAhead ?? blobs.rangeReads?.inFlight ?? 2);
+  const readAhead = Math.max(1, options.readAhead ?? (blobs.rangeReads ?? DEFAULT_RANGE_READS).inFlight);
   /** Reads in flight, in order: each starts where the one before ends. */
   let ahead: Array<{ length: number; bytes: Promise<Uint8Array> }> = [];
   let nextRead = position;

@@ -41,6 +41,9 @@ export interface RangeReadHint {
   inFlight: number;
 }
 
+/** What a reader uses for a store that gives no {@link RangeReadHint}: 1 MiB, two in flight. */
+export const DEFAULT_RANGE_READS: RangeReadHint = Object.freeze({ chunkBytes: 1024 * 1024, inFlight: 2 });
+
 /** Data accepted by `put`. */
 export type BlobBody = Uint8Array | Readable | AsyncIterable<Uint8Array>;
 
@@ -69,7 +72,7 @@ export type BlobBody = Uint8Array | Readable | AsyncIterable<Uint8Array>;
 export interface BlobStore {
   /** Store name written into every ref this store returns. */
   readonly name: string;
-  /** How to stream a blob by ranges from this store (the MapReduce split reader follows it). Without it, readers use 1 MiB, 2 in flight. */
+  /** How to stream a blob by ranges from this store (the MapReduce split reader follows it). Without it, readers use {@link DEFAULT_RANGE_READS}. */
   readonly rangeReads?: RangeReadHint;
   put(key: string, body: BlobBody): Promise<BlobRef>;
   /** Whole content, verified against `ref.sha256`. @throws `BLOB_NOT_FOUND`, `BLOB_HASH_MISMATCH` */

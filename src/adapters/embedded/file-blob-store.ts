@@ -44,7 +44,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { SystemClock } from '../../core/clock.js';
 import type { Clock } from '../../core/clock.js';
 import { MillraceError } from '../../core/errors.js';
-import type { BlobBody, BlobEntry, BlobRef, BlobStore, RangeReadHint } from '../../ports/blob-store.js';
+import { DEFAULT_RANGE_READS, type BlobBody, type BlobEntry, type BlobRef, type BlobStore, type RangeReadHint } from '../../ports/blob-store.js';
 import { assertValidBlobKey, assertValidBlobPrefix, compareBlobKeys, isValidBlobKey } from '../common/blob-key.js';
 import { OpenOperations } from '../common/open-operations.js';
 import {
@@ -90,7 +90,7 @@ export class FileBlobStore implements BlobStore {
    * 1 MiB reads two at a time stream a file at over 2 GB/s (bench/split-read.ts),
    * ten times what a map consumes: larger ones would only hold more memory.
    */
-  readonly rangeReads: RangeReadHint = { chunkBytes: 1024 * 1024, inFlight: 2 };
+  readonly rangeReads: RangeReadHint = DEFAULT_RANGE_READS;
   /** Real path of `<root>/blobs`: every blob must resolve beneath it. */
   private readonly blobsRoot: string;
   private readonly root: string;
