@@ -111,7 +111,7 @@ function prepareOutFolder(dir: string): void {
   }
 }
 
-/** Writes each blob referenced anywhere in the output to `dir`, named after the last segment of its key. */
+/** Writes each blob referenced anywhere in the output to `dir` (made by {@link prepareOutFolder}), named after the last segment of its key. */
 async function writeOutputs(millrace: Millrace, output: unknown, dir: string): Promise<string[]> {
   const refs: BlobRef[] = [];
   const visit = (value: unknown): void => {
@@ -121,7 +121,6 @@ async function writeOutputs(millrace: Millrace, output: unknown, dir: string): P
   };
   visit(output);
   if (refs.length === 0) throw new MillraceError('CONFIG_INVALID', '--out was given but the process output refers to no blob');
-  mkdirSync(dir, { recursive: true });
   const written: string[] = [];
   for (const ref of refs) {
     const target = join(dir, ref.key.split('/').pop()!);
