@@ -98,8 +98,9 @@ export interface StartWorkerOptions {
   /**
    * Takes the task queue's tasks straight from this engine's orchestrator
    * once it runs, before they are published (see workers/local-dispatch):
-   * at most `backlog` at once, and a task still waiting for a run slot after
-   * `spillAfterMs` goes to the queue for other workers. `false` takes every
+   * at most `backlog` at once, and a task still waiting for a run slot (or,
+   * with `perThread`, a thread with room) after `spillAfterMs` goes to the
+   * queue for other workers. `false` takes every
    * task from the queue, as a worker in another process does.
    * @defaultValue `{ backlog: 10_000, spillAfterMs: 1_000 }`
    */

@@ -15,7 +15,8 @@
  * offer the task again on restart, as it would publish it again.
  *
  * A task taken here waits for one of the worker's run slots like a queued
- * delivery. So that a worker holding many tasks does not keep them from
+ * delivery, and a `perThread` task also for a thread with room (the worker
+ * claims it only then: see TaskWorker.handle). So that a worker holding many tasks does not keep them from
  * idle workers elsewhere, a task still waiting after `spillAfterMs` is
  * published to the queue (spilled), where any worker can lease it; and at
  * most `backlog` tasks are held at once.
@@ -41,7 +42,7 @@ export interface LocalTaskTarget {
 export interface LocalDispatchOptions {
   /** Tasks held at once, running or waiting; beyond it, offers go to the queue. @defaultValue 10 000 */
   backlog?: number;
-  /** A task waiting longer than this for a run slot is published to the queue for other workers. @defaultValue 1000 ms */
+  /** A task waiting longer than this for a run slot (a `perThread` task: or for a thread with room) is published to the queue for other workers. @defaultValue 1000 ms */
   spillAfterMs?: number;
 }
 
